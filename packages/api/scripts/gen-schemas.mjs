@@ -1,0 +1,1 @@
+console.log("gen-schemas: not yet");

@@ -1,0 +1,78 @@
+/**
+ * Object types. The wire shapes come from `kubernetes-types` (TypeScript definitions of
+ * the upstream API, JSON-shaped: timestamps and quantities are strings). This module adds the
+ * few generic shapes tskube needs on top of them.
+ */
+import type { ObjectMeta, ListMeta, Status, StatusCause, StatusDetails, OwnerReference } from 'kubernetes-types/meta/v1.js';
+
+export type { ObjectMeta, ListMeta, Status, StatusCause, StatusDetails, OwnerReference };
+export type {
+  Pod, PodSpec, PodStatus, PodCondition, Container, ContainerStatus, ContainerState, Namespace,
+  Node, NodeStatus, NodeCondition, NodeAddress, Event, ObjectReference, Binding, ResourceRequirements,
+  Taint, Toleration, EventSource,
+} from 'kubernetes-types/core/v1.js';
+export type { ReplicaSet, ReplicaSetSpec, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+export type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
+export type { LabelSelector, LabelSelectorRequirement } from 'kubernetes-types/meta/v1.js';
+
+/** Removes `readonly` (kubernetes-types marks server-set fields readonly; the server sets them). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Any API object: what the generic machinery (storage, store, watch) handles. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** An object whose metadata is known to be present (everything read back from storage). */
+export interface StoredObject extends KubeObject {
+  metadata: ObjectMeta;
+}
+
+export interface KubeList<T extends KubeObject = KubeObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: ListMeta;
+  items: T[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent<T = KubeObject> {
+  type: WatchEventType;
+  object: T;
+}
+
+/** meta.k8s.io/v1 Table, as `kubectl get` asks for it. */
+export interface TableColumnDefinition {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export interface TableRow {
+  cells: unknown[];
+  object?: KubeObject;
+}
+
+export interface Table {
+  kind: 'Table';
+  apiVersion: 'meta.k8s.io/v1';
+  metadata: ListMeta;
+  columnDefinitions: TableColumnDefinition[];
+  rows: TableRow[];
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Mutable view of an object's metadata, for the server-side code that owns system fields. */
+export function mutableMeta(obj: KubeObject): Mutable<ObjectMeta> {
+  obj.metadata ??= {};
+  return obj.metadata as Mutable<ObjectMeta>;
+}
