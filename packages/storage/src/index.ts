@@ -1,1 +1,5 @@
-export {};
+export * from './interface.js';
+export * from './errors.js';
+export { EtcdStorage, type EtcdStorageOptions } from './etcd.js';
+export { MemoryStorage, type MemoryStorageOptions } from './memory.js';
+export { EventQueue } from './util.js';
