@@ -6,3 +6,5 @@ export * from './labels.js';
 export * from './fields.js';
 export * from './meta.js';
 export * from './validation.js';
+export * from './kinds/index.js';
+export * from './schema/index.js';

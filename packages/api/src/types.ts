@@ -76,3 +76,11 @@ export function mutableMeta(obj: KubeObject): Mutable<ObjectMeta> {
   obj.metadata ??= {};
   return obj.metadata as Mutable<ObjectMeta>;
 }
+
+/**
+ * Views a decoded object as its kind's type. The decoder checked field types against the
+ * kind's schema; what a strategy receives is the kind it registered for.
+ */
+export function typed<T>(obj: KubeObject): T {
+  return obj as unknown as T;
+}

@@ -38,6 +38,19 @@ function prefixEnd(prefix: string): Buffer {
 
 function rev(s: string | number): number { return Number(s); }
 
+/** Marks an error as the caller's own, so that wrap() does not translate it. */
+class CallbackError extends Error {
+  constructor(override readonly cause: unknown) { super('callback failed'); }
+}
+
+async function callback<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new CallbackError(e);
+  }
+}
+
 export class EtcdStorage implements Storage {
   private readonly client: Etcd3;
   private readonly log: Logger;
@@ -57,8 +70,12 @@ export class EtcdStorage implements Storage {
     this.maxValue = opts.maxValueBytes ?? DEFAULT_MAX_VALUE;
   }
 
-  /** Translates client errors into the storage vocabulary (design habit 4). */
-  private wrap(key: string, e: unknown): StorageError {
+  /**
+   * Translates client errors into the storage vocabulary (design habit 4). Errors thrown by
+   * callers' callbacks (tryUpdate, validateDeletion) pass through untouched.
+   */
+  private wrap(key: string, e: unknown): unknown {
+    if (e instanceof CallbackError) return e.cause;
     if (isStorageError(e)) return e;
     const msg = e instanceof Error ? e.message : String(e);
     if (/required revision has been compacted/.test(msg)) return new StorageError('Expired', key, msg);
@@ -186,7 +203,7 @@ export class EtcdStorage implements Storage {
         const current = kv ? decode(key, kv.value, rev(kv.mod_revision)) : null;
         if (!current && !opts.ignoreNotFound) throw notFound(key);
         if (current) checkPreconditions(key, opts.preconditions, current);
-        const next = await tryUpdate(current ? structuredClone(current) : null);
+        const next = await callback(() => tryUpdate(current ? structuredClone(current) : null));
         if (current && sameContent(next, current)) return current;
         const put = await this.putOp(key, next, opts.ttlSeconds);
         const cmp = current ? this.client.if(key, 'Mod', '==', rev(kv!.mod_revision)) : this.client.if(key, 'Create', '==', 0);
@@ -208,7 +225,7 @@ export class EtcdStorage implements Storage {
         if (!kv) throw notFound(key);
         const current = decode(key, kv.value, rev(kv.mod_revision));
         checkPreconditions(key, opts.preconditions, current);
-        if (opts.validateDeletion) await opts.validateDeletion(current);
+        if (opts.validateDeletion) { const v = opts.validateDeletion; await callback(() => v(current)); }
         const res = await this.client.if(key, 'Mod', '==', rev(kv.mod_revision))
           .then({ request_delete_range: { key: Buffer.from(key) } }).commit();
         if (!res.succeeded) continue;

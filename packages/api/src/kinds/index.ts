@@ -1,0 +1,3 @@
+export * from './pod.js';
+export * from './replicaset.js';
+export * from './misc.js';
