@@ -1,0 +1,52 @@
+/**
+ * Authentication: a chain of small authenticators (x509 client certificates now; service
+ * account tokens and others later). The first that recognises the request wins.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket, PeerCertificate } from 'node:tls';
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+export interface Authenticator {
+  /** null: this authenticator does not recognise the request; throws: credentials present but bad. */
+  authenticate(req: IncomingMessage): UserInfo | null;
+}
+
+function asList(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/**
+ * x509: the TLS layer verified the chain against the cluster CA (requestCert with
+ * rejectUnauthorized false, so anonymous requests still reach /healthz); CN is the user, O the groups.
+ */
+export class X509Authenticator implements Authenticator {
+  authenticate(req: IncomingMessage): UserInfo | null {
+    const sock = req.socket as TLSSocket;
+    if (typeof sock.getPeerCertificate !== 'function' || !sock.authorized) return null;
+    const cert: PeerCertificate = sock.getPeerCertificate();
+    const cn = cert.subject?.CN;
+    if (!cn || Array.isArray(cn)) return null;
+    const groups = asList(cert.subject.O as string | string[] | undefined);
+    return { username: cn, groups: [...groups, 'system:authenticated'] };
+  }
+}
+
+export class UnionAuthenticator implements Authenticator {
+  constructor(private readonly chain: readonly Authenticator[]) {}
+  authenticate(req: IncomingMessage): UserInfo | null {
+    for (const a of this.chain) {
+      const u = a.authenticate(req);
+      if (u) return u;
+    }
+    return null;
+  }
+}
