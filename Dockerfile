@@ -17,6 +17,7 @@ ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=fals
 COPY package.json package-lock.json ./
 # every workspace's package.json (npm ci needs all workspaces listed in package.json)
 COPY packages/log/package.json packages/log/
+COPY packages/component/package.json packages/component/
 COPY packages/api/package.json packages/api/
 COPY packages/storage/package.json packages/storage/
 COPY packages/client/package.json packages/client/
