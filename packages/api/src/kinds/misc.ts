@@ -7,6 +7,12 @@ import { isValidQuantity } from '../quantity.js';
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
+/** upstream SetDefaults_NodeStatus: allocatable defaults to capacity. */
+export function defaultNode(node: Node): void {
+  const status = node.status as { capacity?: Record<string, string>; allocatable?: Record<string, string> } | undefined;
+  if (status?.capacity && !status.allocatable) status.allocatable = { ...status.capacity };
+}
+
 export function validateNode(node: Node): FieldError[] {
   const errs: FieldError[] = [];
   (node.spec?.taints ?? []).forEach((t, i) => {

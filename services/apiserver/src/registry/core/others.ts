@@ -1,6 +1,6 @@
 /** nodes (+status), namespaces (+status, +finalize), events. */
 import {
-  defaultNamespace, rfc3339, typed, validateEvent, validateNamespace, validateNode,
+  defaultNamespace, defaultNode, rfc3339, typed, validateEvent, validateNamespace, validateNode,
   type Event, type KubeObject, type Mutable, type Namespace, type Node, type ResourceDef, type StoredObject,
 } from '@tskube/api';
 import { eventTable, namespaceTable, nodeTable } from '../../tables/tables.js';
@@ -9,6 +9,7 @@ import type { DeleteOptions, Deleter, Getter, RequestContext, UpdatedObjectInfo,
 import type { Store } from '../store.js';
 
 export const nodeStrategy: Strategy = {
+  applyDefaults: (o) => defaultNode(typed<Node>(o)),
   // Nodes register with their status (the kubelet creates them), so create keeps it.
   prepareForCreate() {},
   prepareForUpdate: keepStatus,

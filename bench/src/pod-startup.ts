@@ -1,0 +1,101 @@
+/**
+ * Pod startup latency: create → Running for N pods on one real node, next to the time raw
+ * dockerode takes to create and start the same pause + busybox containers in the same run.
+ *
+ *   tskube:   POST N pods at once; latency = time from the POST to the pod seen Running (watch)
+ *   baseline: for N pods at once: create+start a pause container on the same network, then
+ *             create+start a busybox container joined to its network namespace
+ */
+import Docker from 'dockerode';
+import { createClientFromKubeconfig, Resources, type Client } from '@tskube/client';
+import type { Pod } from '@tskube/api';
+import { composeUp, type ComposeCluster } from '@tskube/test/support/compose';
+import { eventually } from '@tskube/test/support/kubectl';
+import { fmtMs, median, percentile, say } from './stats.js';
+
+const POD_IMAGE = process.env.POD_IMAGE ?? 'busybox:1.36';
+const PAUSE_IMAGE = process.env.PAUSE_IMAGE ?? 'registry.k8s.io/pause:3.10';
+
+async function tskubeRun(client: Client, n: number, round: number): Promise<number[]> {
+  const pods = client.resource(Resources.pods);
+  const names = Array.from({ length: n }, (_, i) => `bench-${round}-${i}`);
+  const started = new Map<string, number>();
+  const running = new Map<string, number>();
+  const list = await pods.list({ namespace: 'default' });
+  const w = await pods.watch({ namespace: 'default', resourceVersion: list.metadata.resourceVersion ?? '0' });
+  const done = (async () => {
+    for await (const ev of w) {
+      if (ev.type === 'BOOKMARK') continue;
+      const p = ev.object as Pod;
+      const name = p.metadata?.name ?? '';
+      if (started.has(name) && !running.has(name) && p.status?.phase === 'Running') running.set(name, performance.now());
+      if (running.size === n) break;
+    }
+  })();
+  await Promise.all(names.map(async (name) => {
+    started.set(name, performance.now());
+    await pods.create('default', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: POD_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    });
+  }));
+  const timeout = setTimeout(() => w.close(), 180_000);
+  await done;
+  clearTimeout(timeout);
+  w.close();
+  if (running.size !== n) throw new Error(`only ${running.size}/${n} pods reached Running`);
+  const lat = names.map((nm) => running.get(nm)! - started.get(nm)!);
+  await Promise.all(names.map((nm) => pods.delete('default', nm, { gracePeriodSeconds: 0 }).catch(() => undefined)));
+  await eventually('bench pods gone', async () => (await pods.list({ namespace: 'default' })).items.length === 0 || null, 120_000);
+  return lat;
+}
+
+async function dockerRun(docker: Docker, network: string, n: number, round: number): Promise<number[]> {
+  const ids: string[] = [];
+  const lat = await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const t0 = performance.now();
+    const sandbox = await docker.createContainer({
+      Image: PAUSE_IMAGE, name: `tskube-bench-raw-${round}-${i}-pause`, Labels: { 'tskube.bench': 'raw' },
+      HostConfig: { NetworkMode: network },
+    });
+    ids.push(sandbox.id);
+    await sandbox.start();
+    const c = await docker.createContainer({
+      Image: POD_IMAGE, name: `tskube-bench-raw-${round}-${i}-c`, Cmd: ['sleep', '3600'], Labels: { 'tskube.bench': 'raw' },
+      HostConfig: { NetworkMode: `container:${sandbox.id}`, IpcMode: `container:${sandbox.id}` },
+    });
+    ids.push(c.id);
+    await c.start();
+    return performance.now() - t0;
+  }));
+  await Promise.all(ids.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+  return lat;
+}
+
+export async function podStartup(opts: { pods: number; rounds: number }): Promise<void> {
+  say(`# pod startup: ${opts.pods} pods at once on one node, ${opts.rounds} rounds (medians across rounds)`);
+  const cluster: ComposeCluster = await composeUp({ kubelets: 1 });
+  try {
+    say(`cluster ${cluster.project} up in ${cluster.upSeconds.toFixed(1)} s`);
+    const client = createClientFromKubeconfig(cluster.kubeconfig, { component: 'bench' });
+    await eventually('node Ready', async () => {
+      const nodes = await client.resource(Resources.nodes).list();
+      return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready')) || null;
+    }, 120_000);
+    const docker = new Docker();
+    const network = `${cluster.project}_default`;
+    const t50: number[] = []; const t99: number[] = []; const d50: number[] = []; const d99: number[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const d = await dockerRun(docker, network, opts.pods, r);
+      const t = await tskubeRun(client, opts.pods, r);
+      d50.push(percentile(d, 50)); d99.push(percentile(d, 99));
+      t50.push(percentile(t, 50)); t99.push(percentile(t, 99));
+      say(`round ${r + 1}: tskube p50 ${fmtMs(percentile(t, 50))} p99 ${fmtMs(percentile(t, 99))} | raw docker p50 ${fmtMs(percentile(d, 50))} p99 ${fmtMs(percentile(d, 99))}`);
+    }
+    say(`RESULT pod-startup pods=${opts.pods} rounds=${opts.rounds}: tskube create→Running p50 ${fmtMs(median(t50))}, p99 ${fmtMs(median(t99))}; ` +
+      `raw dockerode pause+busybox create+start p50 ${fmtMs(median(d50))}, p99 ${fmtMs(median(d99))}; ` +
+      `ratio p50 ${(median(t50) / median(d50)).toFixed(2)}x, p99 ${(median(t99) / median(d99)).toFixed(2)}x`);
+  } finally {
+    await cluster.down();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The real kubectl, pinned: tests call `kubectl.1.32` (or another version) from the directory
+ * of the gcloud dispatcher that `kubectl` on PATH resolves to, never the dispatcher itself
+ * (it picks a version from the server's /version; kubectl-contract S1).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+export function kubectlBinary(version = '1.32'): string {
+  const fromEnv = process.env.TSKUBE_KUBECTL_DIR;
+  let dir = fromEnv;
+  if (!dir) {
+    let onPath = '';
+    try { onPath = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim(); } catch { /* none */ }
+    if (!onPath) throw new Error('kubectl not found on PATH: these tests need the real kubectl binaries (kubectl.1.27 … kubectl.1.33 beside it), or set TSKUBE_KUBECTL_DIR');
+    dir = dirname(realpathSync(onPath));
+  }
+  const bin = join(dir, `kubectl.${version}`);
+  if (!existsSync(bin)) throw new Error(`${bin} not found: expected pinned kubectl binaries beside the kubectl on PATH (or set TSKUBE_KUBECTL_DIR)`);
+  return bin;
+}
+
+export interface KubectlResult { code: number; stdout: string; stderr: string }
+
+export class Kubectl {
+  readonly bin: string;
+  private readonly cacheDir = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
+  constructor(private readonly kubeconfig: string, private readonly server?: string, version = '1.32') {
+    this.bin = kubectlBinary(version);
+  }
+
+  run(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+    const full = ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...(this.server ? ['--server', this.server] : []), ...args];
+    return new Promise((resolve) => {
+      const child = execFile(this.bin, full, { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+      if (opts.input !== undefined) { child.stdin?.write(opts.input); }
+      child.stdin?.end();
+    });
+  }
+
+  /** Runs and fails with the full output unless kubectl exits 0. */
+  async ok(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  }
+}
+
+/** Polls `fn` until it returns a truthy value or the timeout passes (then throws with the last value). */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 1000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
