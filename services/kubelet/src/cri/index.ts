@@ -1,0 +1,15 @@
+/**
+ * The kubelet's container runtime boundary (CRI). Start with runtime.ts (the interfaces and
+ * their contract) and proto.ts (the message types).
+ */
+export * from './proto.js';
+export * from './runtime.js';
+export { Code, CriError, isCriError, type CodeValue } from './errors.js';
+export { connectRuntime, type ConnectOptions, type RuntimeClient } from './client.js';
+export { serveRuntime, type RuntimeServer, type ServeOptions } from './server.js';
+export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime.js';
+export {
+  FakeRuntime, FakeBackend, DEFAULT_FAKE_IMAGES, exitAfter, shellBehaviour,
+  type FakeRuntimeOptions, type FakeBackendOptions, type FakeBehaviour, type FakeImage, type FakeProcessContext,
+} from './fake-runtime.js';
+// The conformance suite (it imports node:test) is a separate entry: @tskube/kubelet/cri/conformance.
