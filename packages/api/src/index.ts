@@ -8,3 +8,4 @@ export * from './meta.js';
 export * from './validation.js';
 export * from './kinds/index.js';
 export * from './schema/index.js';
+export * from './taints.js';

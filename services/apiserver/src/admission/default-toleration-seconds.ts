@@ -3,10 +3,10 @@
  * not-ready and unreachable NoExecute taints for 300 s unless they say otherwise, so a lost
  * node's pods are evicted after five minutes.
  */
-import { typed, type Pod, type Toleration } from '@tskube/api';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE, typed, type Pod, type Toleration } from '@tskube/api';
 import type { AdmissionAttributes, MutatingPlugin } from './admission.js';
 
-const TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+const TAINTS = [TAINT_NOT_READY, TAINT_UNREACHABLE];
 
 export class DefaultTolerationSeconds implements MutatingPlugin {
   readonly name = 'DefaultTolerationSeconds';
@@ -18,7 +18,8 @@ export class DefaultTolerationSeconds implements MutatingPlugin {
     if (!pod.spec) return;
     const tols: Toleration[] = pod.spec.tolerations ?? [];
     for (const key of TAINTS) {
-      const covered = tols.some((t) => (t.key === key || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
+      // upstream checks key and effect only (an empty key or effect matches)
+      const covered = tols.some((t) => (!t.key || t.key === key) && (!t.effect || t.effect === 'NoExecute'));
       if (!covered) tols.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: this.seconds });
     }
     pod.spec.tolerations = tols;

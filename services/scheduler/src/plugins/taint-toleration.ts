@@ -16,25 +16,9 @@ import type { NodeInfo } from '../framework/node-info.js';
 import { Status } from '../framework/status.js';
 import type { ReadonlyPod, ReadonlyTaint, ReadonlyToleration } from '../framework/types.js';
 import { Names } from './names.js';
+import { findUntoleratedTaint, tolerationsTolerateTaint } from '@tskube/api';
 
-/** Whether one toleration tolerates one taint (upstream Toleration.ToleratesTaint). */
-export function toleratesTaint(t: ReadonlyToleration, taint: Pick<ReadonlyTaint, 'key' | 'value' | 'effect'>): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
-
-export function tolerationsTolerateTaint(tolerations: readonly ReadonlyToleration[] | undefined, taint: Pick<ReadonlyTaint, 'key' | 'value' | 'effect'>): boolean {
-  return (tolerations ?? []).some((t) => toleratesTaint(t, taint));
-}
+export { toleratesTaint, tolerationsTolerateTaint } from '@tskube/api';
 
 /** Taints that keep pods away: NoSchedule and NoExecute (upstream DoNotScheduleTaintsFilterFunc). */
 export function isDoNotScheduleTaint(t: ReadonlyTaint): boolean {
@@ -47,11 +31,7 @@ export function findMatchingUntoleratedTaint(
   tolerations: readonly ReadonlyToleration[] | undefined,
   include: (t: ReadonlyTaint) => boolean,
 ): ReadonlyTaint | undefined {
-  for (const taint of taints ?? []) {
-    if (!include(taint)) continue;
-    if (!tolerationsTolerateTaint(tolerations, taint)) return taint;
-  }
-  return undefined;
+  return findUntoleratedTaint(taints, tolerations, include);
 }
 
 export function untoleratedTaintReason(t: ReadonlyTaint): string {
