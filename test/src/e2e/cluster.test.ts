@@ -2,9 +2,10 @@
 // real Docker) driven by the real kubectl 1.32 through the generated kubeconfig.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { composeUp, sh, type ComposeCluster } from '../support/compose.js';
+import { composeUp, loadImageEnv, sh, type ComposeCluster } from '../support/compose.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
 
+loadImageEnv();
 const POD_IMAGE = process.env.POD_IMAGE ?? 'busybox:1.36';
 let cluster: ComposeCluster;
 let k: Kubectl;
@@ -149,9 +150,10 @@ test('bad input gets Kubernetes Status errors', async () => {
   assert.match(await k.ok(['get', '--raw', '/readyz']), /^ok/, 'the apiserver keeps serving');
 });
 
-test('a stopped kubelet turns its node NotReady', async () => {
+test('a killed kubelet stops renewing its Lease and the controller-manager marks the node NotReady', async () => {
+  // SIGKILL: no graceful shutdown report from the kubelet, only the missing Lease renewals.
   const victim = `${cluster.project}-kubelet-3`;
-  const stop = await sh('docker', ['stop', victim]);
+  const stop = await sh('docker', ['kill', victim]);
   assert.equal(stop.code, 0, stop.stderr);
   await eventually(`${victim} NotReady`, async () => {
     const line = (await k.ok(['get', 'node', victim, '--no-headers'])).trim();

@@ -4,7 +4,7 @@
  * container it made, including the pod containers the kubelets created outside compose.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,13 +21,29 @@ export function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv;
   });
 }
 
+const IMAGES_ENV = process.env.TSKUBE_IMAGES_ENV ?? '/var/cache/offline-images/images.env';
+
+/**
+ * Image overrides (BASE_IMAGE, ETCD_IMAGE, POD_IMAGE, PAUSE_IMAGE): from the environment, or
+ * else from the env file ../shared/tools/offline-images.sh writes, so that `npm test` works
+ * on an offline machine without sourcing it first.
+ */
+export function loadImageEnv(): void {
+  if (process.env.BASE_IMAGE || !existsSync(IMAGES_ENV)) return;
+  for (const line of readFileSync(IMAGES_ENV, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2]!;
+  }
+}
+
 export async function requireDocker(): Promise<void> {
+  loadImageEnv();
   const info = await sh('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
   if (info.code !== 0) throw new Error(`Docker is not reachable (${info.stderr.trim()}): start it with \`sudo ../shared/tools/offline-images.sh\``);
   const compose = await sh('docker', ['compose', 'version'], { timeoutMs: 20_000 });
   if (compose.code !== 0) throw new Error('docker compose v2 is missing: `sudo ../shared/tools/offline-images.sh` installs it');
   for (const v of ['BASE_IMAGE', 'ETCD_IMAGE', 'PAUSE_IMAGE', 'POD_IMAGE']) {
-    if (!process.env[v]) throw new Error(`${v} is not set: load the offline images env file first (set -a; . /var/cache/offline-images/images.env; set +a)`);
+    if (!process.env[v]) throw new Error(`${v} is not set and ${IMAGES_ENV} does not exist: run \`sudo ../shared/tools/offline-images.sh\` (or export ${v} on a machine with a registry)`);
   }
 }
 
