@@ -47,6 +47,16 @@ describe('event recorder', () => {
     assert.equal(BigInt(`0x${nanosHex}`), BigInt(Date.parse('2024-05-01T10:00:00.123Z')) * 1_000_000n);
   });
 
+  it('records involvedObject.fieldPath and aggregates per field path', async () => {
+    const { fake, rec } = setup();
+    rec.event(pod, 'Normal', 'Pulled', 'same', { fieldPath: 'spec.containers{a}' });
+    rec.event(pod, 'Normal', 'Pulled', 'same', { fieldPath: 'spec.containers{b}' });
+    rec.event(pod, 'Normal', 'Pulled', 'same', { fieldPath: 'spec.containers{a}' });
+    await rec.flush();
+    const evs = await events(fake);
+    assert.deepEqual(evs.map((e) => [e.involvedObject.fieldPath, e.count]).sort(), [['spec.containers{a}', 2], ['spec.containers{b}', 1]]);
+  });
+
   it('puts events of cluster-scoped objects in "default"', async () => {
     const { fake, rec } = setup();
     const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'n-u' } };

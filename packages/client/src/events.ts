@@ -21,9 +21,18 @@ export interface EventRecorder {
    * Records an event about `obj` (which needs kind, apiVersion and metadata.name; informer
    * and client objects have them). Cluster-scoped objects get their events in "default".
    */
-  event(obj: ApiObject | DeepReadonly<ApiObject>, type: EventType, reason: string, message: string): void;
+  event(obj: ApiObject | DeepReadonly<ApiObject>, type: EventType, reason: string, message: string, opts?: EventOptions): void;
   /** Resolves when every event recorded so far has been written (or failed). */
   flush(): Promise<void>;
+}
+
+/** Per-event extras. */
+export interface EventOptions {
+  /**
+   * involvedObject.fieldPath: the part of the object the event is about, e.g. the kubelet's
+   * `spec.containers{web}`. Part of the aggregation key.
+   */
+  fieldPath?: string;
 }
 
 export interface EventRecorderOptions {
@@ -79,7 +88,7 @@ class Recorder implements EventRecorder {
     this.window = opts.aggregateWindowMs ?? 10 * 60 * 1000;
   }
 
-  event(obj: ApiObject | DeepReadonly<ApiObject>, type: EventType, reason: string, message: string): void {
+  event(obj: ApiObject | DeepReadonly<ApiObject>, type: EventType, reason: string, message: string, opts?: EventOptions): void {
     try {
       const m = obj.metadata;
       if (!m?.name) {
@@ -89,6 +98,7 @@ class Recorder implements EventRecorder {
       const ref: ObjectReference = {
         apiVersion: obj.apiVersion, kind: obj.kind, name: m.name, namespace: m.namespace,
         uid: m.uid, resourceVersion: m.resourceVersion,
+        ...(opts?.fieldPath ? { fieldPath: opts.fieldPath } : {}),
       };
       if (this.queue.length >= (this.opts.maxQueued ?? 1000)) {
         if (!this.droppedLogged) this.log.warn('event queue full, dropping events', { reason, object: m.name });
@@ -136,7 +146,7 @@ class Recorder implements EventRecorder {
   private async write(p: Pending): Promise<void> {
     const events = this.opts.client.resource(Resources.events);
     const namespace = p.ref.namespace || 'default';
-    const key = JSON.stringify([p.ref.apiVersion, p.ref.kind, p.ref.namespace, p.ref.name, p.ref.uid, p.type, p.reason, p.message]);
+    const key = JSON.stringify([p.ref.apiVersion, p.ref.kind, p.ref.namespace, p.ref.name, p.ref.uid, p.ref.fieldPath, p.type, p.reason, p.message]);
     const stamp = rfc3339(p.at);
     const prev = this.seen.get(key);
     if (prev && p.at.getTime() - prev.firstAt < this.window) {

@@ -33,11 +33,18 @@ export class KubeletClient {
     return { host, port };
   }
 
-  /** GET a kubelet path; resolves with the response (any status) once headers arrive. */
+  /**
+   * GET a kubelet path; resolves with the response (any status) once headers arrive. The
+   * timeout covers connecting and the headers only: a streamed body (logs -f) may stay quiet
+   * for as long as the client keeps it open.
+   */
   get(node: Node, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const { host, port } = KubeletClient.endpoint(node);
     return new Promise((resolve, reject) => {
-      const req = https.request({ host, port, path, method: 'GET', agent: this.agent, timeout: this.opts.timeoutMs ?? 10_000, ...(signal ? { signal } : {}) }, resolve);
+      const req = https.request({ host, port, path, method: 'GET', agent: this.agent, timeout: this.opts.timeoutMs ?? 10_000, ...(signal ? { signal } : {}) }, (res) => {
+        req.setTimeout(0);
+        resolve(res);
+      });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (e) => reject(serviceUnavailable(`error dialing the kubelet on node "${node.metadata?.name}" (${host}:${port}): ${e.message}`)));
       req.end();

@@ -1,0 +1,66 @@
+/**
+ * Kubelet configuration from the environment (CONVENTIONS.md), validated once at start;
+ * every error names the variable. Values left to discovery (node name, pod network, node
+ * IP) stay undefined here and are resolved by main.ts.
+ */
+import { env } from '@tskube/component';
+import { isValidQuantity } from '@tskube/api';
+import { parseLogLevel, type LogLevel } from '@tskube/log';
+
+export type RuntimeKind = 'docker' | 'fake';
+
+export interface KubeletConfig {
+  kubeconfig: string;
+  /** TSKUBE_NODE_NAME; undefined: the kubelet's container name, else the hostname. */
+  nodeName?: string;
+  /** TSKUBE_NODE_IP; undefined: the kubelet's IP on the pod network (docker) or its first IPv4. */
+  nodeIP?: string;
+  kubeletPort: number;
+  /** TSKUBE_KUBELET_BIND_ADDRESS (0.0.0.0). */
+  bindAddress: string;
+  healthPort: number;
+  /** TSKUBE_POD_NETWORK; undefined: the kubelet container's own network. */
+  podNetwork?: string;
+  pauseImage: string;
+  clusterName: string;
+  nodeCpu?: string;
+  nodeMemory?: string;
+  /** TSKUBE_CA_FILE; undefined: the kubeconfig's certificate authority. */
+  caFile?: string;
+  runtime: RuntimeKind;
+  runtimeSocket: string;
+  shutdownRemovePods: boolean;
+  /** TSKUBE_SHUTDOWN_GRACE_SECONDS (20): budget of a graceful shutdown. */
+  shutdownGraceSeconds: number;
+  logLevel: LogLevel;
+}
+
+function quantity(name: string): string | undefined {
+  const v = env.optional(name);
+  if (v !== undefined && !isValidQuantity(v)) throw new Error(`${name} must be a quantity (e.g. "4", "500m", "8Gi"), got "${v}"`);
+  return v;
+}
+
+export function loadConfig(): KubeletConfig {
+  const runtime = env.str('TSKUBE_RUNTIME', 'docker');
+  if (runtime !== 'docker' && runtime !== 'fake') throw new Error(`TSKUBE_RUNTIME must be docker or fake, got "${runtime}"`);
+  return {
+    kubeconfig: env.str('TSKUBE_KUBECONFIG'),
+    nodeName: env.optional('TSKUBE_NODE_NAME'),
+    nodeIP: env.optional('TSKUBE_NODE_IP'),
+    kubeletPort: env.int('TSKUBE_KUBELET_PORT', 10250, 0, 65535),
+    bindAddress: env.str('TSKUBE_KUBELET_BIND_ADDRESS', '0.0.0.0'),
+    healthPort: env.int('TSKUBE_HEALTH_PORT', 10248, 0, 65535),
+    podNetwork: env.optional('TSKUBE_POD_NETWORK'),
+    pauseImage: env.str('TSKUBE_PAUSE_IMAGE', 'registry.k8s.io/pause:3.10'),
+    clusterName: env.str('TSKUBE_CLUSTER_NAME', 'tskube'),
+    nodeCpu: quantity('TSKUBE_NODE_CPU'),
+    nodeMemory: quantity('TSKUBE_NODE_MEMORY'),
+    caFile: env.optional('TSKUBE_CA_FILE'),
+    runtime,
+    runtimeSocket: env.str('TSKUBE_RUNTIME_SOCKET', '/run/tskube/runtime.sock'),
+    shutdownRemovePods: env.bool('TSKUBE_SHUTDOWN_REMOVE_PODS', true),
+    shutdownGraceSeconds: env.int('TSKUBE_SHUTDOWN_GRACE_SECONDS', 20, 1, 3600),
+    logLevel: parseLogLevel(process.env.TSKUBE_LOG_LEVEL),
+  };
+}

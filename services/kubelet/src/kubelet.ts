@@ -1,0 +1,319 @@
+/**
+ * Wiring of one kubelet (design habit 1: every dependency passed in, no singletons):
+ *
+ *   CRI client ──► PodSyncer (pods/sync.ts: computePodActions → apply; status/generate.ts)
+ *        ▲              ▲ one serial worker per pod UID (pods/pod-workers.ts)
+ *        │   pod informer (spec.nodeName=<node>) ─┘   PLEG relist (pods/pleg.ts) wakes workers
+ *        │   StatusManager (status/) ──► pods/status        housekeeping: orphans → workers
+ *   NodeManager (node/): register + status every 10 s     NodeLease: renew every 10 s
+ *   kubelet API (server/): /containerLogs, /healthz       health + metrics (startHealthServer)
+ *
+ * `start(signal)` runs until `signal` aborts, then shuts down: with `shutdownRemovePods`
+ * (SIGTERM, like upstream graceful node shutdown) every pod is terminated within
+ * `shutdownGraceSeconds` (status Failed, reason Terminated), its containers removed and the
+ * node reported NotReady; without it (a SIGKILL stand-in) the loops just stop and the
+ * containers stay for the next kubelet to adopt (by their pod-UID labels).
+ */
+import type { Pod, PodStatus } from '@tskube/api';
+import { InformerFactory, Resources, createEventRecorder, sleep, type Client, type DeepReadonly } from '@tskube/client';
+import { startHealthServer, type HealthServer } from '@tskube/component';
+import type { Logger } from '@tskube/log';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from './clock.js';
+import type { ContainerRuntime } from './cri/index.js';
+import { KubeletEvents } from './events.js';
+import { errorMessage } from './format.js';
+import { readHostFacts, type HostFacts } from './host/host-info.js';
+import { newKubeletMetrics } from './metrics.js';
+import { NodeLease } from './node/lease.js';
+import { NodeManager } from './node/node-manager.js';
+import { nodeCapacity, type NodeFacts } from './node/node-status.js';
+import type { ProbeView } from './pods/actions.js';
+import { Backoff, CONTAINER_BACKOFF, IMAGE_BACKOFF, type BackoffOptions } from './pods/backoff.js';
+import { ImageManager } from './pods/images.js';
+import { Pleg } from './pods/pleg.js';
+import { PodWorkers } from './pods/pod-workers.js';
+import { PodSyncer } from './pods/sync.js';
+import { startKubeletServer, type KubeletServer } from './server/server.js';
+import { StatusManager } from './status/status-manager.js';
+
+export interface KubeletSettings {
+  nodeName: string;
+  /** Advertised InternalIP (and pods' hostIP). */
+  nodeIP: string;
+  bindAddress: string;
+  /** Kubelet API port; 0 picks a free one (reported in the Node's daemonEndpoints). */
+  kubeletPort: number;
+  /** Plain-HTTP /healthz and /metrics; undefined: not served. */
+  healthPort?: number;
+  /** Capacity overrides (quantities). */
+  nodeCpu?: string;
+  nodeMemory?: string;
+  maxPods?: number;
+  shutdownRemovePods: boolean;
+  /** Budget of a graceful shutdown (upstream shutdownGracePeriod); default 20. */
+  shutdownGraceSeconds?: number;
+}
+
+export interface KubeletTiming {
+  nodeStatusIntervalMs: number;
+  heartbeatMs: number;
+  leaseRenewMs: number;
+  plegRelistMs: number;
+  housekeepingMs: number;
+  resyncMs: number;
+  syncErrorBackoffMs: number;
+  crashLoopBackoff: BackoffOptions;
+  imagePullBackoff: BackoffOptions;
+}
+
+export const DEFAULT_TIMING: KubeletTiming = {
+  nodeStatusIntervalMs: 10_000,
+  heartbeatMs: 60_000,
+  leaseRenewMs: 10_000,
+  plegRelistMs: 1000,
+  housekeepingMs: 2000,
+  resyncMs: 60_000,
+  syncErrorBackoffMs: 10_000,
+  crashLoopBackoff: CONTAINER_BACKOFF,
+  imagePullBackoff: IMAGE_BACKOFF,
+};
+
+export interface KubeletDeps {
+  settings: KubeletSettings;
+  client: Client;
+  /** The CRI: in production the gRPC client of connectRuntime; tests may pass a FakeRuntime. */
+  runtime: ContainerRuntime;
+  logger: Logger;
+  clock?: Clock;
+  /** Serving certificate/key and the CA client certificates must chain to; no API without it. */
+  tls?: { cert: Buffer | string; key: Buffer | string; ca: Buffer | string };
+  host?: HostFacts;
+  registry?: Registry;
+  timing?: Partial<KubeletTiming>;
+  probes?: ProbeView;
+}
+
+export interface KubeletEndpoints {
+  kubeletPort: number;
+  healthPort: number | undefined;
+}
+
+export interface Kubelet {
+  /** Runs until `signal` aborts, then shuts down (see the module doc). Rejects only if startup fails. */
+  start(signal: AbortSignal): Promise<void>;
+  /** Resolves once the node is registered and pods are synced; rejects if startup fails. */
+  ready(): Promise<KubeletEndpoints>;
+}
+
+const SHUTDOWN_REASON = 'Terminated';
+const SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node shutdown.';
+
+export function buildKubelet(deps: KubeletDeps): Kubelet {
+  const s = deps.settings;
+  const timing: KubeletTiming = { ...DEFAULT_TIMING, ...deps.timing };
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger.child({ node: s.nodeName });
+  const runtime = deps.runtime;
+  const registry = deps.registry ?? new Registry();
+  const metrics = newKubeletMetrics(registry);
+  const recorder = createEventRecorder({ client: deps.client, component: 'kubelet', host: s.nodeName, logger: log });
+  const events = new KubeletEvents(recorder, s.nodeName);
+  const statusManager = new StatusManager({ client: deps.client, logger: log });
+  const images = new ImageManager({ runtime, events, clock, backoff: new Backoff(timing.imagePullBackoff) });
+  let runtimeName = 'unknown';
+  let facts: NodeFacts | undefined;
+
+  const syncer = new PodSyncer({
+    runtime, runtimeName: () => runtimeName, statusManager, images, events, clock, logger: log,
+    node: {
+      name: s.nodeName,
+      hostIPs: () => [s.nodeIP],
+      allocatable: () => (facts ? nodeCapacity(facts).allocatable : {}),
+    },
+    backoff: new Backoff(timing.crashLoopBackoff),
+    syncErrorBackoffMs: timing.syncErrorBackoffMs,
+    probes: deps.probes,
+    onPodRunning: (_uid, firstSeenAt) => metrics.podStartDuration.observe((clock.now() - firstSeenAt) / 1000),
+  });
+  const workers = new PodWorkers({
+    handler: syncer, logger: log, resyncMs: timing.resyncMs, errorBackoffMs: timing.syncErrorBackoffMs,
+    onStep: (operation, seconds) => metrics.podWorkerDuration.observe({ operation }, seconds),
+  });
+  const pleg = new Pleg({
+    runtime, clock, logger: log, intervalMs: timing.plegRelistMs,
+    onChange: (uid) => workers.wake(uid),
+    onRelist: (r) => {
+      let ready = 0;
+      const byState: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
+      for (const p of r.pods.values()) {
+        if (p.readySandboxes > 0) ready++;
+        for (const [st, n] of Object.entries(p.containers)) byState[st] = (byState[st] ?? 0) + n;
+      }
+      metrics.runningPods.set(ready);
+      for (const [st, n] of Object.entries(byState)) metrics.runningContainers.set({ container_state: st }, n);
+    },
+  });
+
+  let resolveReady!: (e: KubeletEndpoints) => void;
+  let rejectReady!: (err: unknown) => void;
+  const readyPromise = new Promise<KubeletEndpoints>((res, rej) => { resolveReady = res; rejectReady = rej; });
+  readyPromise.catch(() => undefined);
+
+  async function runtimeVersion(signal: AbortSignal): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const v = await runtime.version({});
+        runtimeName = v.runtime_name;
+        return `${v.runtime_name}://${v.runtime_version}`;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        if (attempt === 0) log.warn('container runtime not answering yet', { err: errorMessage(err) });
+        await sleep(Math.min(5000, 200 * 2 ** attempt), signal);
+      }
+    }
+  }
+
+  async function start(signal: AbortSignal): Promise<void> {
+    const loops = new AbortController();
+    const running: Promise<unknown>[] = [];
+    let server: KubeletServer | undefined;
+    let health: HealthServer | undefined;
+    let nodeManager: NodeManager | undefined;
+    const informers = new InformerFactory({ client: deps.client, logger: log });
+    const podInformer = informers.informer(Resources.pods, {
+      fieldSelector: `spec.nodeName=${s.nodeName}`,
+      indexers: { uid: (p) => (p.metadata?.uid ? [p.metadata.uid] : []) },
+    });
+    try {
+      const runtimeVersionString = await runtimeVersion(signal);
+      const host = deps.host ?? readHostFacts(s.nodeName);
+      const podStatus = (pod: DeepReadonly<Pod>): DeepReadonly<PodStatus> | undefined =>
+        statusManager.get(pod.metadata?.uid ?? '') ?? pod.status;
+      if (deps.tls) {
+        server = await startKubeletServer({
+          host: s.bindAddress, port: s.kubeletPort, tls: deps.tls, logger: log,
+          logs: {
+            podByName: (ns, name) => podInformer.lister.getByName(ns, name), podStatus, runtime, clock, logger: log,
+          },
+        });
+      }
+      facts = {
+        nodeName: s.nodeName, nodeIP: s.nodeIP, hostname: host.hostname, kubeletPort: server?.port ?? s.kubeletPort,
+        cpuCores: host.cpuCores, memoryBytes: host.memoryBytes, ephemeralStorageBytes: host.ephemeralStorageBytes,
+        cpuOverride: s.nodeCpu, memoryOverride: s.nodeMemory, maxPods: s.maxPods ?? 110,
+        nodeInfo: {
+          machineID: host.machineID, systemUUID: host.systemUUID, bootID: host.bootID, kernelVersion: host.kernelVersion,
+          osImage: host.osImage, architecture: host.architecture, containerRuntimeVersion: runtimeVersionString,
+        },
+      };
+      const nm = nodeManager = new NodeManager({
+        client: deps.client, facts, runtime, events, clock, logger: log,
+        statusIntervalMs: timing.nodeStatusIntervalMs, heartbeatMs: timing.heartbeatMs,
+        plegHealthy: () => pleg.last === undefined || pleg.healthy(),
+      });
+      if (s.healthPort !== undefined) {
+        health = await startHealthServer({
+          port: s.healthPort, registry, logger: log,
+          liveness: [{ name: 'syncloop', check: () => { if (pleg.last && !pleg.healthy()) throw new Error('PLEG is not healthy'); } }],
+          readiness: [{ name: 'node-registered', check: () => { if (!nm.uid) throw new Error('node not registered yet'); } }],
+        });
+      }
+      const node = await nm.register(signal);
+      if (!node) return;
+      const lease = new NodeLease({
+        client: deps.client, nodeName: s.nodeName, nodeUid: () => nm.uid, clock, logger: log, renewIntervalMs: timing.leaseRenewMs,
+      });
+      running.push(lease.run(loops.signal), nm.run(loops.signal));
+
+      podInformer.addEventHandler({
+        onAdd: (pod) => workers.update(pod),
+        onUpdate: (old, pod) => {
+          if (old.metadata?.uid !== pod.metadata?.uid) workers.update(old, { deleted: true });
+          workers.update(pod);
+        },
+        onDelete: (pod) => workers.update(pod, { deleted: true }),
+      });
+      informers.start(loops.signal);
+      if (!(await informers.waitForSync(signal))) return;
+      try {
+        await pleg.relist();
+      } catch (err) {
+        log.warn('first relist failed', { err: errorMessage(err) });
+      }
+      running.push(pleg.run(loops.signal));
+      running.push(housekeeping(podInformer.lister, loops.signal));
+      log.info('kubelet started', { kubeletPort: server?.port, healthPort: health?.port, runtime: runtimeVersionString });
+      resolveReady({ kubeletPort: server?.port ?? s.kubeletPort, healthPort: health?.port });
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve(); else signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } catch (err) {
+      rejectReady(err);
+      throw err;
+    } finally {
+      rejectReady(new Error('kubelet stopped before it was ready'));
+      loops.abort();
+      if (s.shutdownRemovePods && nodeManager?.uid) await gracefulShutdown(nodeManager);
+      await workers.stop();
+      await Promise.allSettled(running);
+      await informers.stopped();
+      await Promise.allSettled([server?.close(), health?.close()]);
+      await events.flush();
+      log.info('kubelet stopped', {});
+    }
+  }
+
+  /** Orphans: runtime pods with neither a worker nor an API object get a worker that removes them. */
+  async function housekeeping(lister: { byIndex(index: string, value: string): readonly unknown[] }, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const r = pleg.last;
+      for (const p of r?.pods.values() ?? []) {
+        if (workers.has(p.uid) || lister.byIndex('uid', p.uid).length > 0) continue;
+        log.info('removing orphaned pod', { pod: `${p.namespace}/${p.name}`, uid: p.uid });
+        const orphan: Pod = { metadata: { uid: p.uid, name: p.name, namespace: p.namespace }, spec: { containers: [], terminationGracePeriodSeconds: 0 } };
+        workers.update(orphan, { deleted: true });
+      }
+      await sleep(timing.housekeepingMs, signal);
+    }
+  }
+
+  /** Upstream graceful node shutdown: terminate every pod within the budget, remove its containers. */
+  async function gracefulShutdown(nm: NodeManager): Promise<void> {
+    const budgetMs = (s.shutdownGraceSeconds ?? 20) * 1000;
+    const started = clock.now();
+    const uids = workers.uids();
+    log.info('node shutting down: terminating pods', { pods: uids.length, budgetSeconds: budgetMs / 1000 });
+    events.node('Normal', 'Shutdown', 'Shutdown manager detected shutdown event');
+    const podGrace = Math.max(1, Math.floor(budgetMs / 1000) - 5);
+    for (const uid of uids) {
+      workers.terminate(uid, {
+        gracePeriodSeconds: podGrace,
+        removeContainers: true,
+        reason: {
+          reason: SHUTDOWN_REASON, message: SHUTDOWN_MESSAGE,
+          condition: { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: SHUTDOWN_MESSAGE },
+        },
+      });
+    }
+    if (!(await workers.waitTerminated(uids, Math.max(1000, budgetMs - 3000)))) {
+      log.warn('pods did not terminate within the shutdown budget; removing their containers', {});
+    }
+    await workers.stop(1000);
+    try {
+      const r = await pleg.relist();
+      for (const uid of r.pods.keys()) await syncer.removePod(uid);
+    } catch (err) {
+      log.warn('removing leftover containers failed', { err: errorMessage(err) });
+    }
+    try {
+      await nm.updateStatus(true, { ready: false, message: 'node is shutting down' });
+    } catch (err) {
+      log.warn('reporting node shutdown failed', { err: errorMessage(err) });
+    }
+    log.info('node shutdown complete', { tookMs: clock.now() - started });
+  }
+
+  return { start, ready: () => readyPromise };
+}
+

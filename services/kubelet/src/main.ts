@@ -1,0 +1,47 @@
+/** tskube kubelet: config, logger, identity, in-process runtime service, then the kubelet (design habit 1). */
+import { readFileSync } from 'node:fs';
+import Dockerode from 'dockerode';
+import { createClientFromKubeconfig, loadKubeconfig } from '@tskube/client';
+import { fatal, newMetricsRegistry, shutdownSignal } from '@tskube/component';
+import { createLogger } from '@tskube/log';
+import { loadConfig } from './config.js';
+import { connectRuntime } from './cri/index.js';
+import { inspectSelf, resolveIdentity } from './host/identity.js';
+import { buildKubelet } from './kubelet.js';
+import { startRuntimeService } from './runtime-service.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ component: 'kubelet', level: config.logLevel });
+  const signal = shutdownSignal(log);
+  const kc = loadKubeconfig(config.kubeconfig);
+  const ca = config.caFile ? readFileSync(config.caFile) : kc.ca;
+  if (!kc.cert || !kc.key) throw new Error(`kubeconfig ${config.kubeconfig}: the kubelet needs a client certificate and key (also its serving pair)`);
+  if (!ca) throw new Error(`no cluster CA: set TSKUBE_CA_FILE or put certificate-authority-data in ${config.kubeconfig}`);
+
+  const docker = new Dockerode();
+  const self = await inspectSelf(docker, log);
+  const id = resolveIdentity(config, self);
+  const nodeLog = log.child({ node: id.nodeName });
+  const service = await startRuntimeService({
+    kind: config.runtime, socketPath: config.runtimeSocket, nodeName: id.nodeName, clusterName: config.clusterName,
+    podNetwork: id.podNetwork, pauseImage: config.pauseImage, docker, logger: nodeLog,
+  });
+  const runtime = await connectRuntime(config.runtimeSocket);
+  const client = createClientFromKubeconfig(config.kubeconfig, { component: 'kubelet', logger: nodeLog });
+  const kubelet = buildKubelet({
+    settings: {
+      nodeName: id.nodeName, nodeIP: id.nodeIP, bindAddress: config.bindAddress, kubeletPort: config.kubeletPort,
+      healthPort: config.healthPort, nodeCpu: config.nodeCpu, nodeMemory: config.nodeMemory,
+      shutdownRemovePods: config.shutdownRemovePods, shutdownGraceSeconds: config.shutdownGraceSeconds,
+    },
+    client, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca }, registry: newMetricsRegistry('kubelet'),
+  });
+  await kubelet.start(signal);
+  runtime.close();
+  await service.close();
+  client.close();
+  process.exit(0);
+}
+
+main().catch((err: unknown) => fatal('kubelet', err));

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { initialNode, nodeCapacity, nodeStatus, nodeStatusChanged, conditionTransitions, type NodeFacts } from './node-status.js';
+
+const T0 = Date.parse('2024-05-01T10:00:00Z');
+
+function facts(o: Partial<NodeFacts> = {}): NodeFacts {
+  return {
+    nodeName: 'kubelet-1', nodeIP: '172.18.0.5', hostname: 'abc123', kubeletPort: 10250,
+    cpuCores: 4, memoryBytes: 8 * 1024 ** 3, ephemeralStorageBytes: 100 * 1024 ** 3, maxPods: 110,
+    nodeInfo: {
+      machineID: 'm', systemUUID: 's', bootID: 'b', kernelVersion: '6.1.0', osImage: 'Debian GNU/Linux 12 (bookworm)',
+      architecture: 'amd64', containerRuntimeVersion: 'docker://27.3.1',
+    },
+    ...o,
+  };
+}
+
+describe('node status', () => {
+  it('registers with labels, the not-ready taint and a full status', () => {
+    const n = initialNode(facts(), { ready: true }, T0);
+    assert.deepEqual(n.metadata?.labels, {
+      'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': 'kubelet-1', 'kubernetes.io/os': 'linux',
+    });
+    assert.deepEqual(n.spec?.taints, [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]);
+    const s = n.status!;
+    assert.deepEqual(s.addresses, [{ type: 'InternalIP', address: '172.18.0.5' }, { type: 'Hostname', address: 'kubelet-1' }]);
+    assert.deepEqual(s.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
+    assert.equal(s.nodeInfo?.kubeletVersion, 'v1.32.0-tskube');
+    assert.equal(s.nodeInfo?.containerRuntimeVersion, 'docker://27.3.1');
+    assert.equal(s.nodeInfo?.operatingSystem, 'linux');
+    assert.deepEqual(s.conditions?.map((c) => [c.type, c.status, c.reason]), [
+      ['MemoryPressure', 'False', 'KubeletHasSufficientMemory'],
+      ['DiskPressure', 'False', 'KubeletHasNoDiskPressure'],
+      ['PIDPressure', 'False', 'KubeletHasSufficientPID'],
+      ['Ready', 'True', 'KubeletReady'],
+    ]);
+    assert.equal(s.conditions?.[3]?.message, 'kubelet is posting ready status');
+    assert.equal(s.conditions?.[3]?.lastHeartbeatTime, '2024-05-01T10:00:00Z');
+  });
+
+  const capacities: Array<{ name: string; f: NodeFacts; cap: Record<string, string>; alloc: Record<string, string> }> = [
+    {
+      name: 'host values, minus eviction thresholds',
+      f: facts(),
+      cap: { cpu: '4', memory: '8388608Ki', pods: '110', 'ephemeral-storage': '104857600Ki' },
+      alloc: { cpu: '4', memory: '8286208Ki', pods: '110', 'ephemeral-storage': String(Math.floor(100 * 1024 ** 3 * 0.9)) },
+    },
+    {
+      name: 'overrides',
+      f: facts({ cpuOverride: '2', memoryOverride: '4Gi' }),
+      cap: { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '104857600Ki' },
+      alloc: { cpu: '2', memory: '4091904Ki', pods: '110', 'ephemeral-storage': String(Math.floor(100 * 1024 ** 3 * 0.9)) },
+    },
+  ];
+  for (const c of capacities) {
+    it(`capacity: ${c.name}`, () => {
+      const { capacity, allocatable } = nodeCapacity(c.f);
+      assert.deepEqual(capacity, c.cap);
+      assert.deepEqual(allocatable, c.alloc);
+    });
+  }
+
+  it('Ready False with the runtime\'s reason when it is down', () => {
+    const s = nodeStatus(facts(), { ready: false, message: 'container runtime is down' }, undefined, T0);
+    const ready = s.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.status, 'False');
+    assert.equal(ready?.reason, 'KubeletNotReady');
+    assert.equal(ready?.message, 'container runtime is down');
+  });
+
+  it('changes are detected ignoring heartbeats; transitions keep their time while unchanged', () => {
+    const a = nodeStatus(facts(), { ready: true }, undefined, T0);
+    const b = nodeStatus(facts(), { ready: true }, a, T0 + 10_000);
+    assert.equal(nodeStatusChanged(a, b), false, 'only heartbeats moved');
+    assert.equal(b.conditions?.[3]?.lastTransitionTime, '2024-05-01T10:00:00Z');
+    assert.equal(b.conditions?.[3]?.lastHeartbeatTime, '2024-05-01T10:00:10Z');
+    const c = nodeStatus(facts(), { ready: false }, b, T0 + 20_000);
+    assert.equal(nodeStatusChanged(b, c), true);
+    assert.equal(c.conditions?.[3]?.lastTransitionTime, '2024-05-01T10:00:20Z');
+    assert.deepEqual(conditionTransitions(b, c).map((x) => x.type), ['Ready']);
+    assert.deepEqual(conditionTransitions(undefined, a).map((x) => x.type), ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready']);
+  });
+});

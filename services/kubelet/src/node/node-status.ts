@@ -1,0 +1,157 @@
+/**
+ * The Node this kubelet registers and the status it reports (upstream
+ * kubelet_node_status.go and nodestatus/setters.go), as pure functions of the node's facts,
+ * the runtime's health and the previous status:
+ * - labels kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch and their beta.* twins;
+ * - registered with the taint node.kubernetes.io/not-ready:NoSchedule (the node lifecycle
+ *   controller removes it once the node is Ready);
+ * - capacity: cpu, memory, pods (110), ephemeral-storage; allocatable: capacity minus the
+ *   default hard-eviction thresholds (memory.available 100Mi, nodefs.available 10%);
+ * - addresses InternalIP and Hostname; daemonEndpoints.kubeletEndpoint.Port; nodeInfo;
+ * - conditions MemoryPressure, DiskPressure, PIDPressure (False) and Ready (True once the
+ *   runtime answers), each with lastHeartbeatTime (now) and lastTransitionTime (kept while
+ *   the status stays the same).
+ */
+import type { Node, NodeCondition, NodeStatus } from '@tskube/api';
+import { formatKi, jsonEqual, parseQuantity, rfc3339 } from '@tskube/api';
+import type { DeepReadonly } from '@tskube/client';
+
+export const KUBELET_VERSION = 'v1.32.0-tskube';
+export const NOT_READY_TAINT = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' } as const;
+const EVICTION_MEMORY_BYTES = 100 * 1024 * 1024;
+const EVICTION_NODEFS_FRACTION = 0.1;
+
+export interface NodeFacts {
+  nodeName: string;
+  nodeIP: string;
+  hostname: string;
+  kubeletPort: number;
+  cpuCores: number;
+  memoryBytes: number;
+  ephemeralStorageBytes: number;
+  /** Overrides of capacity (TSKUBE_NODE_CPU / TSKUBE_NODE_MEMORY), as quantities. */
+  cpuOverride?: string;
+  memoryOverride?: string;
+  maxPods: number;
+  nodeInfo: {
+    machineID: string;
+    systemUUID: string;
+    bootID: string;
+    kernelVersion: string;
+    osImage: string;
+    architecture: string;
+    /** "docker://27.3.1" or "fake://0.1.0". */
+    containerRuntimeVersion: string;
+  };
+}
+
+export interface RuntimeHealth {
+  ready: boolean;
+  /** Why not, in upstream wording ("container runtime is down", …). */
+  message?: string;
+}
+
+export function nodeLabels(f: NodeFacts): Record<string, string> {
+  const arch = f.nodeInfo.architecture;
+  return {
+    'beta.kubernetes.io/arch': arch,
+    'beta.kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': arch,
+    'kubernetes.io/hostname': f.nodeName,
+    'kubernetes.io/os': 'linux',
+  };
+}
+
+export function nodeCapacity(f: NodeFacts): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+  const memory = f.memoryOverride ? parseQuantity(f.memoryOverride) : f.memoryBytes;
+  const capacity: Record<string, string> = {
+    cpu: f.cpuOverride ?? String(f.cpuCores),
+    'ephemeral-storage': formatKi(f.ephemeralStorageBytes),
+    memory: f.memoryOverride ?? formatKi(memory),
+    pods: String(f.maxPods),
+  };
+  const allocatable: Record<string, string> = {
+    cpu: capacity.cpu!,
+    'ephemeral-storage': String(Math.floor(f.ephemeralStorageBytes * (1 - EVICTION_NODEFS_FRACTION))),
+    memory: formatKi(Math.max(0, memory - EVICTION_MEMORY_BYTES)),
+    pods: String(f.maxPods),
+  };
+  return { capacity, allocatable };
+}
+
+interface ConditionSpec {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+function conditionSpecs(health: RuntimeHealth): ConditionSpec[] {
+  return [
+    { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+    { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+    { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+    health.ready
+      ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }
+      : { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: health.message ?? 'container runtime is down' },
+  ];
+}
+
+/** The status to report now; lastTransitionTime is kept from `previous` while a condition's status holds. */
+export function nodeStatus(f: NodeFacts, health: RuntimeHealth, previous: DeepReadonly<NodeStatus> | undefined, now: number): NodeStatus {
+  const at = rfc3339(new Date(now));
+  const conditions: NodeCondition[] = conditionSpecs(health).map((c) => {
+    const prev = previous?.conditions?.find((x) => x.type === c.type);
+    return {
+      ...c,
+      lastHeartbeatTime: at,
+      lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : at,
+    };
+  });
+  const { capacity, allocatable } = nodeCapacity(f);
+  return {
+    capacity,
+    allocatable,
+    conditions,
+    addresses: [
+      { type: 'InternalIP', address: f.nodeIP },
+      { type: 'Hostname', address: f.nodeName },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: f.kubeletPort } },
+    nodeInfo: {
+      ...f.nodeInfo,
+      kubeletVersion: KUBELET_VERSION,
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+    },
+  };
+}
+
+/** The Node to create at registration. */
+export function initialNode(f: NodeFacts, health: RuntimeHealth, now: number): Node {
+  return {
+    apiVersion: 'v1', kind: 'Node',
+    metadata: {
+      name: f.nodeName,
+      labels: nodeLabels(f),
+      annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+    },
+    spec: { taints: [{ ...NOT_READY_TAINT }] },
+    status: nodeStatus(f, health, undefined, now),
+  };
+}
+
+function withoutHeartbeats(s: DeepReadonly<NodeStatus> | undefined): unknown {
+  if (!s) return undefined;
+  return { ...s, conditions: (s.conditions ?? []).map(({ lastHeartbeatTime: _h, ...rest }) => rest) };
+}
+
+/** True when the statuses differ in anything but heartbeat times. */
+export function nodeStatusChanged(a: DeepReadonly<NodeStatus> | undefined, b: DeepReadonly<NodeStatus> | undefined): boolean {
+  return !jsonEqual(withoutHeartbeats(a), withoutHeartbeats(b));
+}
+
+/** Condition types whose status flipped from `prev` to `next` (for node events). */
+export function conditionTransitions(prev: DeepReadonly<NodeStatus> | undefined, next: NodeStatus): NodeCondition[] {
+  return (next.conditions ?? []).filter((c) => prev?.conditions?.find((x) => x.type === c.type)?.status !== c.status);
+}

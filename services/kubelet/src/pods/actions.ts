@@ -1,0 +1,279 @@
+/**
+ * What the kubelet must do to bring a pod's runtime state to its spec: a pure function of
+ * the pod, what the runtime holds, and the crash-loop backoff state, as upstream
+ * kuberuntime_manager.go's computePodActions. A separate step (sync.ts) applies the result
+ * through the CRI; nothing here talks to the runtime or the apiserver.
+ *
+ * Rules (upstream semantics):
+ * - Sandbox: (re)create when there is none, when more than one is ready, when the newest is
+ *   not ready, or when it has no IP (non-host-network pods). Re-creating kills everything
+ *   first and starts over from the first init container — unless the pod must not restart
+ *   (restartPolicy Never, or OnFailure with every container succeeded) and containers have
+ *   already run: then the pod is only killed.
+ * - Init containers run one at a time, in order; a failed one is retried per restartPolicy
+ *   (Never: the pod is killed and ends Failed).
+ * - App containers start when they never ran, are created-but-not-started or in an unknown
+ *   state, or exited and the restartPolicy says so (Always; OnFailure with exit code ≠ 0).
+ *   A running container whose spec hash changed is killed and restarted whatever the policy;
+ *   so is one whose liveness or startup probe failed (when the policy allows restarts).
+ * - A restart of a container that exited is held back while it is in crash-loop backoff
+ *   (10 s doubling to 5 min, counted from when the last instance finished; reset after a
+ *   run of 10 min): the entry carries `backOff` and the apply step reports CrashLoopBackOff.
+ * - Nothing to keep running and nothing to start: kill the pod (stop the sandbox).
+ * - A pod being deleted (deletionTimestamp) never (re)starts containers.
+ */
+import type { Container, Pod } from '@tskube/api';
+import type { DeepReadonly } from '@tskube/client';
+import type { BackoffView } from './backoff.js';
+import { latestContainer, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
+
+export type ContainerKind = 'init' | 'regular';
+
+export interface ContainerToStart {
+  kind: ContainerKind;
+  /** Index in spec.initContainers or spec.containers. */
+  index: number;
+  name: string;
+  /** CRI attempt of the new instance: the restart count it will report. */
+  attempt: number;
+  /** The exited instance this one replaces (its finish time drives the crash-loop backoff). */
+  previous?: { id: string; finishedAt: number; exitCode: number };
+  /** Set when the restart must wait: the backoff delay and when it ends. */
+  backOff?: { delayMs: number; untilMs: number };
+}
+
+export type KillReason = 'Unknown' | 'DefinitionChanged' | 'LivenessProbe' | 'StartupProbe';
+
+export interface ContainerToKill {
+  id: string;
+  name: string;
+  kind: ContainerKind;
+  reason: KillReason;
+  /** Event message (upstream wording), e.g. "Container web definition changed, will be restarted". */
+  message: string;
+}
+
+export interface PodActions {
+  /** Stop every container and the sandbox(es) before anything else. */
+  killPod: boolean;
+  createSandbox: boolean;
+  /** The current (newest) sandbox, if any: containers start in it unless createSandbox. */
+  sandboxId: string | undefined;
+  /** CRI attempt of the sandbox to create (or of the current one). */
+  attempt: number;
+  /** Running (or unknown-state) containers to stop; empty when killPod. */
+  containersToKill: ContainerToKill[];
+  /** Containers to create and start, in order (at most one init container). */
+  containersToStart: ContainerToStart[];
+}
+
+/** Optional probe results (the prober of a later issue plugs in here). */
+export interface ProbeView {
+  livenessFailed?(containerId: string): boolean;
+  startupFailed?(containerId: string): boolean;
+}
+
+export interface ActionContext {
+  now: number;
+  backoff: BackoffView;
+  /** Spec hash of a container (containerHash); compared with the instance's annotation. */
+  hash: (c: DeepReadonly<Container>) => string;
+  probes?: ProbeView;
+}
+
+type ReadonlyPod = DeepReadonly<Pod>;
+
+/** The crash-loop backoff key of a pod's container. */
+export function backoffKey(uid: string, containerName: string): string {
+  return `${uid}/${containerName}`;
+}
+
+/** upstream shouldRestartOnFailure: the policy allows restarting failed containers. */
+export function shouldRestartOnFailure(pod: ReadonlyPod): boolean {
+  return (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
+}
+
+/** upstream ShouldContainerBeRestarted. */
+export function shouldContainerBeRestarted(pod: ReadonlyPod, rs: RuntimePodStatus, name: string): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  const c = latestContainer(rs, name);
+  if (!c) return true;
+  if (c.state === 'running') return false;
+  if (c.state === 'unknown' || c.state === 'created') return true;
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (policy === 'Never') return false;
+  if (policy === 'OnFailure' && c.exitCode === 0) return false;
+  return true;
+}
+
+function containerSucceeded(rs: RuntimePodStatus, name: string): boolean {
+  const c = latestContainer(rs, name);
+  return c !== undefined && c.state === 'exited' && c.exitCode === 0;
+}
+
+function isInitFailed(c: RuntimeContainer): boolean {
+  return c.state === 'unknown' || (c.state === 'exited' && c.exitCode !== 0);
+}
+
+/** upstream PodSandboxChanged: [changed, attempt of the sandbox to use, current sandbox id]. */
+export function podSandboxChanged(pod: ReadonlyPod, rs: RuntimePodStatus): { changed: boolean; attempt: number; sandboxId: string | undefined } {
+  const newest = rs.sandboxes[0];
+  if (!newest) return { changed: true, attempt: 0, sandboxId: undefined };
+  const ready = rs.sandboxes.filter((s) => s.ready).length;
+  const next = { changed: true, attempt: newest.attempt + 1, sandboxId: newest.id };
+  if (ready > 1 || !newest.ready) return next;
+  const hostNetwork = pod.spec?.hostNetwork === true;
+  if (newest.hostNetwork !== hostNetwork) return { ...next, sandboxId: undefined };
+  if (!hostNetwork && !newest.ip) return next;
+  return { changed: false, attempt: newest.attempt, sandboxId: newest.id };
+}
+
+interface InitProgress {
+  /** All init containers succeeded (or an app container ran). */
+  done: boolean;
+  /** The next init container to run, with the status of its last failed instance. */
+  next?: { index: number; last?: RuntimeContainer };
+}
+
+/** upstream findNextInitContainerToRun. */
+function initProgress(pod: ReadonlyPod, rs: RuntimePodStatus): InitProgress {
+  const inits = pod.spec?.initContainers ?? [];
+  if (inits.length === 0) return { done: true };
+  // A running app container means initialization happened (its init containers may be gone).
+  for (const c of pod.spec?.containers ?? []) {
+    if (latestContainer(rs, c.name)?.state === 'running') return { done: true };
+  }
+  for (let i = inits.length - 1; i >= 0; i--) {
+    const st = latestContainer(rs, inits[i]!.name);
+    if (st && isInitFailed(st)) return { done: false, next: { index: i, last: st } };
+  }
+  for (let i = inits.length - 1; i >= 0; i--) {
+    const st = latestContainer(rs, inits[i]!.name);
+    if (!st) continue;
+    if (st.state === 'running') return { done: false };
+    if (st.state === 'exited') {
+      return i === inits.length - 1 ? { done: true } : { done: false, next: { index: i + 1 } };
+    }
+    // created: restart it
+    return { done: false, next: { index: i, last: st } };
+  }
+  return { done: false, next: { index: 0 } };
+}
+
+function startEntry(pod: ReadonlyPod, rs: RuntimePodStatus, kind: ContainerKind, index: number, ctx: ActionContext): ContainerToStart {
+  const spec = kind === 'init' ? pod.spec?.initContainers?.[index] : pod.spec?.containers?.[index];
+  const name = spec?.name ?? '';
+  const latest = latestContainer(rs, name);
+  const entry: ContainerToStart = { kind, index, name, attempt: latest ? latest.attempt + 1 : 0 };
+  if (latest && latest.state === 'exited') {
+    entry.previous = { id: latest.id, finishedAt: latest.finishedAt, exitCode: latest.exitCode };
+    const key = backoffKey(pod.metadata?.uid ?? '', name);
+    if (ctx.backoff.isInBackOffSince(key, latest.finishedAt, ctx.now)) {
+      const delayMs = ctx.backoff.get(key);
+      entry.backOff = { delayMs, untilMs: latest.finishedAt + delayMs };
+    }
+  }
+  return entry;
+}
+
+export function computePodActions(pod: ReadonlyPod, rs: RuntimePodStatus, ctx: ActionContext): PodActions {
+  const sb = podSandboxChanged(pod, rs);
+  const actions: PodActions = {
+    killPod: sb.changed,
+    createSandbox: sb.changed,
+    sandboxId: sb.sandboxId,
+    attempt: sb.attempt,
+    containersToKill: [],
+    containersToStart: [],
+  };
+  const containers = pod.spec?.containers ?? [];
+  const inits = pod.spec?.initContainers ?? [];
+  const deleting = pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null;
+
+  if (sb.changed) {
+    // The pod must not run again: all its containers are done.
+    if (deleting || (!shouldRestartOnFailure(pod) && sb.attempt !== 0 && rs.containers.length > 0)) {
+      actions.createSandbox = false;
+      return actions;
+    }
+    const toStart: number[] = [];
+    containers.forEach((c, i) => {
+      if (pod.spec?.restartPolicy === 'OnFailure' && containerSucceeded(rs, c.name)) return;
+      toStart.push(i);
+    });
+    if (toStart.length === 0 && containers.some((c) => latestContainer(rs, c.name) !== undefined)) {
+      actions.createSandbox = false;
+      return actions;
+    }
+    if (inits.length > 0) {
+      actions.containersToStart = [startEntry(pod, rs, 'init', 0, ctx)];
+      return actions;
+    }
+    actions.containersToStart = toStart.map((i) => startEntry(pod, rs, 'regular', i, ctx));
+    return actions;
+  }
+
+  const init = initProgress(pod, rs);
+  if (!init.done) {
+    if (init.next) {
+      const failed = init.next.last !== undefined && isInitFailed(init.next.last);
+      if (deleting || (failed && !shouldRestartOnFailure(pod))) {
+        actions.killPod = true;
+      } else {
+        const last = init.next.last;
+        if (last && last.state === 'unknown') {
+          actions.containersToKill.push({
+            id: last.id, name: last.name, kind: 'init', reason: 'Unknown',
+            message: `Init container is in "${last.state}" state, try killing it before restart`,
+          });
+        }
+        actions.containersToStart.push(startEntry(pod, rs, 'init', init.next.index, ctx));
+      }
+    }
+    return actions;
+  }
+
+  let keep = 0;
+  containers.forEach((spec, idx) => {
+    const st = latestContainer(rs, spec.name);
+    if (!st || st.state !== 'running') {
+      if (shouldContainerBeRestarted(pod, rs, spec.name)) {
+        actions.containersToStart.push(startEntry(pod, rs, 'regular', idx, ctx));
+        if (st && st.state === 'unknown') {
+          actions.containersToKill.push({
+            id: st.id, name: st.name, kind: 'regular', reason: 'Unknown',
+            message: `Container is in "${st.state}" state, try killing it before restart`,
+          });
+        }
+      }
+      return;
+    }
+    let restart = shouldRestartOnFailure(pod);
+    let reason: KillReason;
+    let message: string;
+    if (st.hash && st.hash !== ctx.hash(spec)) {
+      reason = 'DefinitionChanged';
+      message = `Container ${spec.name} definition changed`;
+      restart = true;
+    } else if (ctx.probes?.livenessFailed?.(st.id)) {
+      reason = 'LivenessProbe';
+      message = `Container ${spec.name} failed liveness probe`;
+    } else if (ctx.probes?.startupFailed?.(st.id)) {
+      reason = 'StartupProbe';
+      message = `Container ${spec.name} failed startup probe`;
+    } else {
+      keep++;
+      return;
+    }
+    if (deleting) restart = false;
+    if (restart) {
+      message = `${message}, will be restarted`;
+      // The running instance is replaced at once: no crash-loop backoff applies.
+      actions.containersToStart.push({ kind: 'regular', index: idx, name: spec.name, attempt: st.attempt + 1 });
+    }
+    actions.containersToKill.push({ id: st.id, name: st.name, kind: 'regular', reason, message });
+  });
+
+  if (keep === 0 && actions.containersToStart.length === 0) actions.killPod = true;
+  return actions;
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Container, Pod } from '@tskube/api';
+import {
+  ContainerConfigError, containerConfig, containerEnv, containerHash, expandVars, linuxResources, sandboxConfig,
+} from './container-config.js';
+
+const ctx = { nodeName: 'node-1', hostIP: '172.18.0.5', podIP: '10.244.0.9', podIPs: ['10.244.0.9'] };
+
+function pod(c: Container, extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+  return {
+    metadata: { name: 'web', namespace: 'prod', uid: 'u-1', labels: { app: 'web' }, annotations: { team: 'a' } },
+    spec: { nodeName: 'node-1', containers: [c], terminationGracePeriodSeconds: 5, ...extra },
+  };
+}
+
+describe('container config', () => {
+  const expansions: Array<[string, string]> = [
+    ['$(A)', 'x'],
+    ['pre-$(A)-$(B)', 'pre-x-y'],
+    ['$(MISSING)', '$(MISSING)'],
+    ['$$(A)', '$(A)'],
+    ['cost $5', 'cost $5'],
+    ['$(', '$('],
+    ['$()', '$()'],
+  ];
+  for (const [input, want] of expansions) {
+    it(`expandVars(${JSON.stringify(input)})`, () => {
+      assert.equal(expandVars(input, new Map([['A', 'x'], ['B', 'y']])), want);
+    });
+  }
+
+  it('env: plain values, downward API fieldRefs and $(VAR) references to earlier variables', () => {
+    const c: Container = {
+      name: 'web', image: 'busybox',
+      env: [
+        { name: 'GREETING', value: 'hello' },
+        { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+        { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        { name: 'HOST', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+        { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+        { name: 'MSG', value: '$(GREETING) from $(POD) on $(NODE), $(LATER)' },
+        { name: 'LATER', value: 'late' },
+      ],
+    };
+    const env = Object.fromEntries(containerEnv(pod(c), c, ctx).map((kv) => [kv.key, kv.value]));
+    assert.deepEqual(env, {
+      GREETING: 'hello', POD: 'web', NS: 'prod', UID: 'u-1', IP: '10.244.0.9', NODE: 'node-1', HOST: '172.18.0.5', APP: 'web',
+      MSG: 'hello from web on node-1, $(LATER)', LATER: 'late',
+    });
+  });
+
+  it('env: resourceFieldRef (limits default to the node allocatable)', () => {
+    const c: Container = {
+      name: 'web', resources: { limits: { memory: '64Mi' }, requests: { cpu: '250m' } },
+      env: [
+        { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+        { name: 'CPU_REQ', valueFrom: { resourceFieldRef: { resource: 'requests.cpu', divisor: '1m' } } },
+        { name: 'CPU_LIM', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+      ],
+    };
+    const env = Object.fromEntries(containerEnv(pod(c), c, ctx, { cpu: '4' }).map((kv) => [kv.key, kv.value]));
+    assert.deepEqual(env, { MEM: '64', CPU_REQ: '250', CPU_LIM: '4' });
+  });
+
+  it('env from a ConfigMap is a config error (no ConfigMaps yet); optional refs are skipped', () => {
+    const bad: Container = { name: 'web', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }] };
+    assert.throws(() => containerEnv(pod(bad), bad, ctx), (e: unknown) => e instanceof ContainerConfigError && e.message === 'configmap "cfg" not found');
+    const optional: Container = { name: 'web', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k', optional: true } } }] };
+    assert.deepEqual(containerEnv(pod(optional), optional, ctx), []);
+  });
+
+  const resources: Array<{ name: string; r: Container['resources']; want: Record<string, number> }> = [
+    { name: 'best effort', r: {}, want: { cpu_shares: 2 } },
+    { name: 'requests only', r: { requests: { cpu: '500m', memory: '64Mi' } }, want: { cpu_shares: 512 } },
+    {
+      name: 'limits', r: { requests: { cpu: '250m' }, limits: { cpu: '1', memory: '128Mi' } },
+      want: { cpu_shares: 256, cpu_period: 100000, cpu_quota: 100000, memory_limit_in_bytes: 128 * 1024 * 1024 },
+    },
+    { name: 'tiny cpu limit', r: { limits: { cpu: '1m' } }, want: { cpu_shares: 2, cpu_period: 100000, cpu_quota: 1000 } },
+  ];
+  for (const c of resources) {
+    it(`resources: ${c.name}`, () => {
+      assert.deepEqual(linuxResources({ name: 'x', resources: c.r }), c.want);
+    });
+  }
+
+  it('container config: command/args expanded, workingDir, annotations with hash and attempt', () => {
+    const c: Container = {
+      name: 'web', image: 'local/busybox:1', command: ['sh', '-c'], args: ['echo $(MSG)'], workingDir: '/tmp',
+      env: [{ name: 'MSG', value: 'hi' }],
+    };
+    const cfg = containerConfig(pod(c), c, { kind: 'regular', attempt: 3, env: ctx });
+    assert.deepEqual(cfg.metadata, { name: 'web', attempt: 3 });
+    assert.deepEqual(cfg.image, { image: 'local/busybox:1', user_specified_image: 'local/busybox:1' });
+    assert.deepEqual(cfg.command, ['sh', '-c']);
+    assert.deepEqual(cfg.args, ['echo hi']);
+    assert.equal(cfg.working_dir, '/tmp');
+    assert.equal(cfg.annotations?.['io.kubernetes.container.hash'], containerHash(c));
+    assert.equal(cfg.annotations?.['io.kubernetes.container.restartCount'], '3');
+    assert.equal(cfg.annotations?.['io.kubernetes.pod.terminationGracePeriod'], '5');
+  });
+
+  it('the hash changes with the image but not with resources', () => {
+    const a: Container = { name: 'web', image: 'a:1', resources: { limits: { cpu: '1' } } };
+    assert.equal(containerHash(a), containerHash({ ...a, resources: {} }));
+    assert.notEqual(containerHash(a), containerHash({ ...a, image: 'a:2' }));
+  });
+
+  it('sandbox config: metadata, hostname, labels, port mappings', () => {
+    const c: Container = { name: 'web', ports: [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 53, hostPort: 5353, protocol: 'UDP' }] };
+    const cfg = sandboxConfig(pod(c), 2);
+    assert.deepEqual(cfg.metadata, { name: 'web', namespace: 'prod', uid: 'u-1', attempt: 2 });
+    assert.equal(cfg.hostname, 'web');
+    assert.deepEqual(cfg.labels, { app: 'web' });
+    assert.deepEqual(cfg.annotations, { team: 'a' });
+    assert.deepEqual(cfg.port_mappings, [{ protocol: 'TCP', container_port: 80 }, { protocol: 'UDP', container_port: 53, host_port: 5353 }]);
+    assert.equal(cfg.linux?.security_context?.namespace_options?.network, 'POD');
+    const host = sandboxConfig(pod(c, { hostNetwork: true }), 0);
+    assert.equal(host.linux?.security_context?.namespace_options?.network, 'NODE');
+    assert.equal(host.hostname, undefined);
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * Pod spec → CRI configs (upstream kuberuntime_sandbox.go generatePodSandboxConfig and
+ * kuberuntime_container.go generateContainerConfig): sandbox metadata, hostname, labels and
+ * port mappings; container command/args/env (plain values, fieldRef and resourceFieldRef,
+ * with $(VAR) expansion), working dir, tty/stdin, security context basics and cgroup
+ * resources. Pure functions; a spec the kubelet cannot turn into a config throws
+ * {@link ContainerConfigError} (reported as CreateContainerConfigError).
+ */
+import { createHash } from 'node:crypto';
+import type { Container, Pod } from '@tskube/api';
+import { milliValue, unitValue, isValidQuantity } from '@tskube/api';
+import type { DeepReadonly } from '@tskube/client';
+import type * as m from '../cri/index.js';
+import { ANNOTATION_CONTAINER_HASH, ANNOTATION_RESTART_COUNT, ANNOTATION_TERMINATION_GRACE } from './runtime-state.js';
+import type { ContainerKind } from './actions.js';
+
+type ReadonlyPod = DeepReadonly<Pod>;
+type ReadonlyContainer = DeepReadonly<Container>;
+type EnvVar = NonNullable<Container['env']>[number];
+
+/** A container spec the kubelet cannot run as given (upstream CreateContainerConfigError). */
+export class ContainerConfigError extends Error {
+  override readonly name = 'ContainerConfigError';
+}
+
+/**
+ * Hash of the parts of a container spec whose change requires a new container (everything
+ * but resources, which upstream also leaves out). Stored on each instance as an annotation.
+ */
+export function containerHash(c: ReadonlyContainer): string {
+  const { resources: _resources, ...rest } = c;
+  return createHash('sha256').update(stableJson(rest)).digest('hex').slice(0, 8);
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** `spec.containers{web}` / `spec.initContainers{setup}`: involvedObject.fieldPath of container events. */
+export function containerFieldPath(kind: ContainerKind, name: string): string {
+  return kind === 'init' ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
+}
+
+/** The spec of a pod's container by kind and name. */
+export function containerSpec(pod: ReadonlyPod, name: string): { spec: ReadonlyContainer; kind: ContainerKind } | undefined {
+  const app = pod.spec?.containers?.find((c) => c.name === name);
+  if (app) return { spec: app, kind: 'regular' };
+  const init = pod.spec?.initContainers?.find((c) => c.name === name);
+  return init ? { spec: init, kind: 'init' } : undefined;
+}
+
+// ---- sandbox ----------------------------------------------------------------------------
+
+/** Sandbox hostname: spec.hostname, else the pod name cut to 63 characters (upstream GeneratePodHostNameAndDomain). */
+export function podHostname(pod: ReadonlyPod): string {
+  const h = pod.spec?.hostname || pod.metadata?.name || '';
+  return h.length > 63 ? h.slice(0, 63).replace(/[-.]+$/, '') : h;
+}
+
+export function sandboxConfig(pod: ReadonlyPod, attempt: number): m.PodSandboxConfig {
+  const md = pod.metadata;
+  const hostNetwork = pod.spec?.hostNetwork === true;
+  const portMappings: m.PortMapping[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      portMappings.push({
+        protocol: (p.protocol ?? 'TCP') as m.Protocol,
+        container_port: p.containerPort,
+        ...(p.hostPort ? { host_port: p.hostPort } : {}),
+        ...(p.hostIP ? { host_ip: p.hostIP } : {}),
+      });
+    }
+  }
+  return {
+    metadata: { name: md?.name ?? '', namespace: md?.namespace ?? '', uid: md?.uid ?? '', attempt },
+    hostname: hostNetwork ? undefined : podHostname(pod),
+    log_directory: `/var/log/pods/${md?.namespace}_${md?.name}_${md?.uid}`,
+    labels: { ...(md?.labels ?? {}) },
+    annotations: { ...(md?.annotations ?? {}) },
+    port_mappings: portMappings,
+    linux: {
+      security_context: {
+        namespace_options: { network: hostNetwork ? 'NODE' : 'POD', pid: pod.spec?.hostPID ? 'NODE' : 'CONTAINER', ipc: pod.spec?.hostIPC ? 'NODE' : 'POD' },
+      },
+    },
+  };
+}
+
+// ---- environment ------------------------------------------------------------------------
+
+/** What the downward API env sources may read besides the pod itself. */
+export interface EnvContext {
+  nodeName: string;
+  hostIP: string;
+  podIP: string;
+  podIPs: string[];
+}
+
+function fieldRefValue(pod: ReadonlyPod, path: string, ctx: EnvContext): string {
+  const md = pod.metadata;
+  const sub = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
+  if (sub) {
+    const map = sub[1] === 'labels' ? md?.labels : md?.annotations;
+    return map?.[sub[2]!] ?? '';
+  }
+  switch (path) {
+    case 'metadata.name': return md?.name ?? '';
+    case 'metadata.namespace': return md?.namespace ?? '';
+    case 'metadata.uid': return md?.uid ?? '';
+    case 'spec.nodeName': return pod.spec?.nodeName ?? ctx.nodeName;
+    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
+    case 'status.podIP': return ctx.podIP;
+    case 'status.podIPs': return ctx.podIPs.join(',');
+    case 'status.hostIP': return ctx.hostIP;
+    case 'status.hostIPs': return ctx.hostIP;
+    default: throw new ContainerConfigError(`unsupported fieldRef "${path}"`);
+  }
+}
+
+/** upstream ExtractContainerResourceValue: limits default to the node's allocatable when unset. */
+function resourceFieldValue(c: ReadonlyContainer, resource: string, divisor: string | undefined, allocatable: Readonly<Record<string, string>>): string {
+  const [kind, name] = resource.split('.') as [string, string | undefined];
+  if ((kind !== 'limits' && kind !== 'requests') || !name) throw new ContainerConfigError(`unsupported container resource "${resource}"`);
+  const q = kind === 'limits' ? c.resources?.limits?.[name] ?? allocatable[name] : c.resources?.requests?.[name];
+  if (q === undefined) return '0';
+  const div = divisor && isValidQuantity(divisor) ? divisor : '1';
+  if (name === 'cpu') return String(Math.ceil(milliValue(q) / milliValue(div)));
+  return String(Math.ceil(unitValue(q) / unitValue(div)));
+}
+
+/**
+ * Kubernetes $(VAR) expansion: `$(NAME)` becomes the value when NAME is defined and stays as
+ * written otherwise; `$$` is an escaped `$`. Hand-written: a dozen lines, and no npm package
+ * implements this exact grammar.
+ */
+export function expandVars(input: string, vars: ReadonlyMap<string, string>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (ch !== '$' || i + 1 >= input.length) { out += ch; continue; }
+    const next = input[i + 1];
+    if (next === '$') { out += '$'; i++; continue; }
+    if (next === '(') {
+      const end = input.indexOf(')', i + 2);
+      if (end > i + 2) {
+        const name = input.slice(i + 2, end);
+        const v = vars.get(name);
+        out += v !== undefined ? v : input.slice(i, end + 1);
+        i = end;
+        continue;
+      }
+    }
+    out += ch;
+  }
+  return out;
+}
+
+/** The container's environment in order, with $(VAR) references to earlier variables expanded. */
+export function containerEnv(pod: ReadonlyPod, c: ReadonlyContainer, ctx: EnvContext, allocatable: Readonly<Record<string, string>> = {}): m.KeyValue[] {
+  const vars = new Map<string, string>();
+  const out: m.KeyValue[] = [];
+  if ((c.envFrom ?? []).length > 0) {
+    const src = c.envFrom![0]!;
+    const what = src.configMapRef ? `configmap "${src.configMapRef.name}"` : `secret "${src.secretRef?.name ?? ''}"`;
+    throw new ContainerConfigError(`${what} not found`);
+  }
+  for (const e of (c.env ?? []) as readonly DeepReadonly<EnvVar>[]) {
+    let value: string;
+    const from = e.valueFrom;
+    if (!from) value = expandVars(e.value ?? '', vars);
+    else if (from.fieldRef) value = fieldRefValue(pod, from.fieldRef.fieldPath, ctx);
+    else if (from.resourceFieldRef) {
+      const target = from.resourceFieldRef.containerName
+        ? pod.spec?.containers?.find((x) => x.name === from.resourceFieldRef!.containerName) ?? c
+        : c;
+      value = resourceFieldValue(target, from.resourceFieldRef.resource, from.resourceFieldRef.divisor as string | undefined, allocatable);
+    } else if (from.configMapKeyRef) {
+      if (from.configMapKeyRef.optional) continue;
+      throw new ContainerConfigError(`configmap "${from.configMapKeyRef.name}" not found`);
+    } else if (from.secretKeyRef) {
+      if (from.secretKeyRef.optional) continue;
+      throw new ContainerConfigError(`secret "${from.secretKeyRef.name}" not found`);
+    } else value = '';
+    vars.set(e.name, value);
+    const i = out.findIndex((kv) => kv.key === e.name);
+    if (i >= 0) out[i] = { key: e.name, value }; else out.push({ key: e.name, value });
+  }
+  return out;
+}
+
+// ---- resources --------------------------------------------------------------------------
+
+const MIN_SHARES = 2;
+const SHARES_PER_CPU = 1024;
+const QUOTA_PERIOD = 100_000;
+const MIN_QUOTA = 1000;
+
+/** Linux cgroup settings from requests/limits (upstream milliCPUToShares / milliCPUToQuota). */
+export function linuxResources(c: ReadonlyContainer): m.LinuxContainerResources {
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  const cpuReq = req.cpu !== undefined && isValidQuantity(req.cpu) ? milliValue(req.cpu) : lim.cpu !== undefined && isValidQuantity(lim.cpu) ? milliValue(lim.cpu) : 0;
+  const out: m.LinuxContainerResources = {
+    cpu_shares: cpuReq === 0 ? MIN_SHARES : Math.max(MIN_SHARES, Math.floor((cpuReq * SHARES_PER_CPU) / 1000)),
+  };
+  if (lim.cpu !== undefined && isValidQuantity(lim.cpu)) {
+    const milli = milliValue(lim.cpu);
+    if (milli > 0) {
+      out.cpu_period = QUOTA_PERIOD;
+      out.cpu_quota = Math.max(MIN_QUOTA, Math.floor((milli * QUOTA_PERIOD) / 1000));
+    }
+  }
+  if (lim.memory !== undefined && isValidQuantity(lim.memory)) {
+    const bytes = unitValue(lim.memory);
+    if (bytes > 0) out.memory_limit_in_bytes = bytes;
+  }
+  return out;
+}
+
+// ---- container --------------------------------------------------------------------------
+
+export interface ContainerConfigInput {
+  kind: ContainerKind;
+  attempt: number;
+  env: EnvContext;
+  /** Node allocatable, for resourceFieldRef limits left unset. */
+  allocatable?: Readonly<Record<string, string>>;
+}
+
+export function containerConfig(pod: ReadonlyPod, c: ReadonlyContainer, input: ContainerConfigInput): m.ContainerConfig {
+  const envs = containerEnv(pod, c, input.env, input.allocatable);
+  const vars = new Map(envs.map((kv) => [kv.key, kv.value]));
+  const sc = c.securityContext;
+  const psc = pod.spec?.securityContext;
+  const runAsUser = sc?.runAsUser ?? psc?.runAsUser;
+  const runAsGroup = sc?.runAsGroup ?? psc?.runAsGroup;
+  const security: m.LinuxContainerSecurityContext = {
+    privileged: sc?.privileged ?? false,
+    readonly_rootfs: sc?.readOnlyRootFilesystem ?? false,
+    namespace_options: {
+      network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
+      pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+      ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
+    },
+    ...(runAsUser !== undefined ? { run_as_user: { value: runAsUser } } : {}),
+    ...(runAsGroup !== undefined ? { run_as_group: { value: runAsGroup } } : {}),
+    ...(psc?.supplementalGroups?.length ? { supplemental_groups: [...psc.supplementalGroups] } : {}),
+  };
+  return {
+    metadata: { name: c.name, attempt: input.attempt },
+    image: { image: c.image ?? '', user_specified_image: c.image ?? '' },
+    command: (c.command ?? []).map((s) => expandVars(s, vars)),
+    args: (c.args ?? []).map((s) => expandVars(s, vars)),
+    working_dir: c.workingDir ?? '',
+    envs,
+    labels: {},
+    annotations: {
+      [ANNOTATION_CONTAINER_HASH]: containerHash(c),
+      [ANNOTATION_RESTART_COUNT]: String(input.attempt),
+      [ANNOTATION_TERMINATION_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
+    },
+    log_path: `${c.name}/${input.attempt}.log`,
+    stdin: c.stdin ?? false,
+    stdin_once: c.stdinOnce ?? false,
+    tty: c.tty ?? false,
+    linux: { resources: linuxResources(c), security_context: security },
+  };
+}

@@ -1,0 +1,348 @@
+/**
+ * The pod lifecycle steps a pod worker runs (upstream kubelet.go SyncPod /
+ * SyncTerminatingPod / SyncTerminatedPod and kuberuntime_manager.go SyncPod), each reading
+ * the runtime state, acting through the CRI and writing the status through the status
+ * manager. Contracts:
+ *
+ * - `syncPod`: status first (from the runtime state before acting), then, unless the pod is
+ *   finished, computePodActions and apply them in upstream order: kill the pod or unwanted
+ *   containers, create the sandbox, start the next init container or the app containers
+ *   (image → config → create → start, each failure recorded as the container's waiting
+ *   reason with a Warning event). If anything changed, the status is written again. Returns
+ *   `terminal` once the phase is Succeeded/Failed, else when to sync again at the latest.
+ * - `syncTerminatingPod`: stops every container (grace period as given, at least 2 s) and the
+ *   sandboxes, then (unless the pod is gone from the API) writes its final, terminal status.
+ * - `syncTerminatedPod`: for a pod being deleted (or gone, or on node shutdown) removes its
+ *   containers and sandboxes; for a deleted pod also deletes the API object (grace 0, UID
+ *   precondition). Returns true when the pod is finished with; a pod that merely completed
+ *   keeps its exited containers (for `kubectl logs`) until it is deleted.
+ * All steps are idempotent: a retry after a failure redoes only what is left.
+ */
+import type { Pod, PodCondition } from '@tskube/api';
+import type { DeepReadonly } from '@tskube/client';
+import type { Logger } from '@tskube/log';
+import type { Clock } from '../clock.js';
+import type { ContainerRuntime } from '../cri/index.js';
+import { Reason, type KubeletEvents } from '../events.js';
+import { errorMessage, goDuration, podFullName, podRef } from '../format.js';
+import { generatePodStatus, terminatedPodStatus, type WaitingReason } from '../status/generate.js';
+import type { StatusManager } from '../status/status-manager.js';
+import { backoffKey, computePodActions, type ContainerKind, type ContainerToStart, type PodActions, type ProbeView } from './actions.js';
+import type { Backoff } from './backoff.js';
+import { ContainerConfigError, containerConfig, containerHash, sandboxConfig } from './container-config.js';
+import type { ImageManager } from './images.js';
+import { readRuntimePod, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
+
+type ReadonlyPod = DeepReadonly<Pod>;
+
+/** Upstream minimumGracePeriodInSeconds: containers always get this long to stop. */
+export const MIN_GRACE_SECONDS = 2;
+
+export interface SyncResult {
+  /** The pod reached Succeeded/Failed: it must be terminated, not synced again. */
+  terminal: boolean;
+  /** Sync again after this long at the latest (backoffs, failed starts). */
+  requeueAfterMs?: number;
+}
+
+export interface TerminatingOptions {
+  /** The pod is gone from the API: no status can be written. */
+  deleted: boolean;
+  gracePeriodSeconds: number;
+  /** Set when the kubelet terminates a pod nobody deleted (node shutdown). */
+  reason?: { reason: string; message: string; condition?: PodCondition };
+  /** Do not apply the 2 s minimum (node shutdown under a deadline). */
+  exactGrace?: boolean;
+}
+
+export interface TerminatedOptions {
+  deleted: boolean;
+  /** Remove the containers even though the pod stays in the API (node shutdown). */
+  removeContainers?: boolean;
+}
+
+/** What the syncer needs to know about its node. */
+export interface NodeView {
+  name: string;
+  /** The node's IPs (hostIP of pods). */
+  hostIPs(): string[];
+  /** Node allocatable, for resourceFieldRef limits left unset. */
+  allocatable(): Readonly<Record<string, string>>;
+}
+
+export interface PodSyncerOptions {
+  runtime: ContainerRuntime;
+  /** CRI runtime_name, the containerID prefix ("docker"). */
+  runtimeName: () => string;
+  statusManager: StatusManager;
+  images: ImageManager;
+  events: KubeletEvents;
+  clock: Clock;
+  logger: Logger;
+  node: NodeView;
+  /** Crash-loop backoff (10 s doubling to 5 min). */
+  backoff: Backoff;
+  /** Requeue delay after a failed start (upstream: 10 s). */
+  syncErrorBackoffMs: number;
+  probes?: ProbeView;
+  /** Readiness results per container ID, when probes exist. */
+  readiness?: (containerId: string) => boolean | undefined;
+  /** Called once per pod, the first time it is Running. */
+  onPodRunning?: (uid: string, firstSeenAt: number) => void;
+}
+
+interface StartOutcome {
+  started: boolean;
+  requeueAfterMs?: number;
+}
+
+export class PodSyncer {
+  private readonly reasons = new Map<string, Map<string, WaitingReason>>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly running = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(private readonly o: PodSyncerOptions) {
+    this.log = o.logger.child({ subsystem: 'pods' });
+  }
+
+  /** The waiting reasons recorded for a pod's containers (read-only view). */
+  reasonsOf(uid: string): ReadonlyMap<string, WaitingReason> {
+    return this.reasons.get(uid) ?? new Map();
+  }
+
+  private reasonMap(uid: string): Map<string, WaitingReason> {
+    let r = this.reasons.get(uid);
+    if (!r) this.reasons.set(uid, (r = new Map()));
+    return r;
+  }
+
+  private read(pod: ReadonlyPod): Promise<RuntimePodStatus> {
+    return readRuntimePod(this.o.runtime, pod.metadata?.uid ?? '', pod.metadata?.name ?? '', pod.metadata?.namespace ?? '');
+  }
+
+  private generate(pod: ReadonlyPod, rs: RuntimePodStatus, podIsTerminal: boolean, reason?: TerminatingOptions['reason']) {
+    const uid = pod.metadata?.uid ?? '';
+    return generatePodStatus({
+      pod, runtime: rs, oldStatus: this.o.statusManager.get(uid), reasons: this.reasonsOf(uid), podIsTerminal,
+      hostIPs: this.o.node.hostIPs(), runtimeName: this.o.runtimeName(), now: this.o.clock.now(),
+      readiness: this.o.readiness, terminationReason: reason,
+    });
+  }
+
+  async syncPod(pod: ReadonlyPod): Promise<SyncResult> {
+    const uid = pod.metadata?.uid ?? '';
+    if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, this.o.clock.now());
+    const rs = await this.read(pod);
+    const status = this.generate(pod, rs, false);
+    await this.o.statusManager.setPodStatus(pod, status);
+    this.noteRunning(uid, status.phase);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') return { terminal: true };
+
+    const actions = computePodActions(pod, rs, {
+      now: this.o.clock.now(), backoff: this.o.backoff, hash: containerHash, probes: this.o.probes,
+    });
+    const applied = await this.apply(pod, rs, actions);
+    // Anything attempted may have changed the runtime or a container's waiting reason.
+    const attempted = actions.killPod || actions.createSandbox || actions.containersToKill.length > 0 || actions.containersToStart.length > 0;
+    if (applied.changed || attempted) {
+      const after = await this.read(pod);
+      const next = this.generate(pod, after, false);
+      await this.o.statusManager.setPodStatus(pod, next);
+      this.noteRunning(uid, next.phase);
+      await this.prune(after);
+    }
+    return { terminal: false, requeueAfterMs: applied.requeueAfterMs };
+  }
+
+  private noteRunning(uid: string, phase: string | undefined): void {
+    if (phase !== 'Running' || this.running.has(uid)) return;
+    this.running.add(uid);
+    this.o.onPodRunning?.(uid, this.firstSeen.get(uid) ?? this.o.clock.now());
+  }
+
+  private async apply(pod: ReadonlyPod, rs: RuntimePodStatus, actions: PodActions): Promise<{ changed: boolean; requeueAfterMs?: number }> {
+    let changed = false;
+    let requeue: number | undefined;
+    const later = (ms: number): void => { requeue = requeue === undefined ? ms : Math.min(requeue, ms); };
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+
+    if (actions.createSandbox && actions.sandboxId) {
+      this.o.events.pod(pod, 'Normal', Reason.SandboxChanged, 'Pod sandbox changed, it will be killed and re-created.');
+    }
+    if (actions.killPod) {
+      changed = (await this.killPodContainers(pod, rs, grace, false)) || changed;
+      if (actions.createSandbox) {
+        // Start over from the first init container: drop the old init instances.
+        const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+        for (const c of rs.containers) if (inits.has(c.name)) await this.o.runtime.removeContainer({ container_id: c.id });
+      }
+    } else {
+      for (const k of actions.containersToKill) {
+        const inst = rs.containers.find((c) => c.id === k.id);
+        await this.killContainer(pod, k.kind, k.name, k.id, grace, false, k.message);
+        if (inst?.state === 'running') changed = true;
+      }
+    }
+
+    let sandboxId = actions.sandboxId;
+    let ips = rs.ips;
+    const sbConfig = sandboxConfig(pod, actions.attempt);
+    if (actions.createSandbox) {
+      try {
+        sandboxId = (await this.o.runtime.runPodSandbox({ config: sbConfig })).pod_sandbox_id;
+        changed = true;
+        const st = (await this.o.runtime.podSandboxStatus({ pod_sandbox_id: sandboxId })).status;
+        ips = st?.network?.ip ? [st.network.ip] : [];
+      } catch (err) {
+        this.o.events.pod(pod, 'Warning', Reason.FailedCreatePodSandBox, `Failed to create pod sandbox: ${errorMessage(err)}`);
+        this.log.warn('creating pod sandbox failed', { pod: podRef(pod.metadata), err: errorMessage(err) });
+        return { changed, requeueAfterMs: this.o.syncErrorBackoffMs };
+      }
+    }
+    if (!sandboxId) return { changed, requeueAfterMs: requeue };
+
+    for (const start of actions.containersToStart) {
+      const r = await this.startContainer(pod, start, sandboxId, sbConfig, ips);
+      if (r.started) changed = true;
+      if (r.requeueAfterMs !== undefined) later(r.requeueAfterMs);
+      // An init container that did not start blocks the rest.
+      if (start.kind === 'init' && !r.started) break;
+    }
+    return { changed, requeueAfterMs: requeue };
+  }
+
+  private async startContainer(
+    pod: ReadonlyPod, start: ContainerToStart, sandboxId: string,
+    sbConfig: ReturnType<typeof sandboxConfig>, ips: readonly string[],
+  ): Promise<StartOutcome> {
+    const uid = pod.metadata?.uid ?? '';
+    const spec = start.kind === 'init' ? pod.spec?.initContainers?.[start.index] : pod.spec?.containers?.[start.index];
+    if (!spec) return { started: false };
+    const reasons = this.reasonMap(uid);
+    const ev = (type: 'Normal' | 'Warning', reason: string, msg: string): void => this.o.events.container(pod, start.kind, spec.name, type, reason, msg);
+    const fail = (reason: string, message: string, eventMessage = message): StartOutcome => {
+      reasons.set(spec.name, { reason, message });
+      ev('Warning', Reason.Failed, `Error: ${eventMessage}`);
+      return { started: false, requeueAfterMs: this.o.syncErrorBackoffMs };
+    };
+    const now = this.o.clock.now();
+    const key = backoffKey(uid, spec.name);
+    if (start.backOff) {
+      ev('Warning', Reason.BackOff, `Back-off restarting failed container ${spec.name} in pod ${podFullName(pod.metadata)}`);
+      reasons.set(spec.name, {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${goDuration(start.backOff.delayMs)} restarting failed container=${spec.name} pod=${podFullName(pod.metadata)}`,
+      });
+      return { started: false, requeueAfterMs: Math.max(100, start.backOff.untilMs - now) };
+    }
+    if (start.previous) this.o.backoff.next(key, start.previous.finishedAt, now);
+
+    const img = await this.o.images.ensureImage(pod, spec, start.kind);
+    if (!img.ok) return fail(img.reason, img.message, img.reason);
+
+    const hostIPs = this.o.node.hostIPs();
+    let config;
+    try {
+      config = containerConfig(pod, spec, {
+        kind: start.kind, attempt: start.attempt, allocatable: this.o.node.allocatable(),
+        env: { nodeName: this.o.node.name, hostIP: hostIPs[0] ?? '', podIP: ips[0] ?? '', podIPs: [...ips] },
+      });
+    } catch (err) {
+      if (err instanceof ContainerConfigError) return fail('CreateContainerConfigError', err.message);
+      throw err;
+    }
+    let id: string;
+    try {
+      id = (await this.o.runtime.createContainer({ pod_sandbox_id: sandboxId, config, sandbox_config: sbConfig })).container_id;
+    } catch (err) {
+      return fail('CreateContainerError', errorMessage(err));
+    }
+    ev('Normal', Reason.Created, `Created container: ${spec.name}`);
+    try {
+      await this.o.runtime.startContainer({ container_id: id });
+    } catch (err) {
+      return fail('RunContainerError', `failed to start container "${id}": ${errorMessage(err)}`);
+    }
+    ev('Normal', Reason.Started, `Started container ${spec.name}`);
+    reasons.delete(spec.name);
+    return { started: true };
+  }
+
+  /**
+   * Stops one container: `timeout` seconds between SIGTERM and SIGKILL (at least 2 unless
+   * `exact`). A Killing event is recorded.
+   */
+  private async killContainer(pod: ReadonlyPod, kind: ContainerKind, name: string, id: string, graceSeconds: number, exact: boolean, message?: string): Promise<void> {
+    this.o.events.container(pod, kind, name, 'Normal', Reason.Killing, message ?? `Stopping container ${name}`);
+    const timeout = exact ? Math.max(0, Math.floor(graceSeconds)) : Math.max(MIN_GRACE_SECONDS, Math.floor(graceSeconds));
+    await this.o.runtime.stopContainer({ container_id: id, timeout });
+  }
+
+  /** Stops the running containers (in parallel) and then the sandboxes. True if anything was running. */
+  private async killPodContainers(pod: ReadonlyPod, rs: RuntimePodStatus, graceSeconds: number, exact: boolean): Promise<boolean> {
+    const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+    const live = rs.containers.filter((c) => c.state === 'running' || c.state === 'unknown');
+    const results = await Promise.allSettled(live.map((c) =>
+      this.killContainer(pod, inits.has(c.name) ? 'init' : 'regular', c.name, c.id, graceSeconds, exact)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      this.o.events.pod(pod, 'Warning', Reason.FailedKillPod, `error killing pod: ${errorMessage(failed.reason)}`);
+      throw failed.reason;
+    }
+    const ready = rs.sandboxes.filter((s) => s.ready);
+    for (const s of ready) await this.o.runtime.stopPodSandbox({ pod_sandbox_id: s.id });
+    return live.length > 0 || ready.length > 0;
+  }
+
+  async syncTerminatingPod(pod: ReadonlyPod, opts: TerminatingOptions): Promise<void> {
+    const rs = await this.read(pod);
+    await this.killPodContainers(pod, rs, opts.gracePeriodSeconds, opts.exactGrace ?? false);
+    if (opts.deleted) return;
+    const after = await this.read(pod);
+    const status = terminatedPodStatus(this.generate(pod, after, true, opts.reason), this.o.clock.now());
+    await this.o.statusManager.setPodStatus(pod, status);
+  }
+
+  async syncTerminatedPod(pod: ReadonlyPod, opts: TerminatedOptions): Promise<boolean> {
+    const deleting = opts.deleted || Boolean(pod.metadata?.deletionTimestamp);
+    if (!deleting && !opts.removeContainers) return false;
+    await this.removePod(pod.metadata?.uid ?? '');
+    if (!deleting) return false;
+    if (!opts.deleted) await this.o.statusManager.deletePod(pod);
+    this.forget(pod.metadata?.uid ?? '');
+    return true;
+  }
+
+  /** Removes every sandbox and container of a pod UID. Idempotent. */
+  async removePod(uid: string): Promise<void> {
+    const rs = await readRuntimePod(this.o.runtime, uid);
+    for (const c of rs.containers) await this.o.runtime.removeContainer({ container_id: c.id });
+    for (const s of rs.sandboxes) await this.o.runtime.removePodSandbox({ pod_sandbox_id: s.id });
+  }
+
+  /**
+   * Container garbage collection within a pod: per container name, keep the newest instance
+   * and the one before it (`kubectl logs --previous`); remove older exited instances.
+   */
+  private async prune(rs: RuntimePodStatus): Promise<void> {
+    const seen = new Map<string, number>();
+    const old: RuntimeContainer[] = [];
+    for (const c of rs.containers) {
+      const n = (seen.get(c.name) ?? 0) + 1;
+      seen.set(c.name, n);
+      if (n > 2 && c.state === 'exited') old.push(c);
+    }
+    for (const c of old) await this.o.runtime.removeContainer({ container_id: c.id });
+  }
+
+  /** Drops everything kept per pod (it is gone). */
+  forget(uid: string): void {
+    this.reasons.delete(uid);
+    this.firstSeen.delete(uid);
+    this.running.delete(uid);
+    this.o.backoff.forgetPrefix(`${uid}/`);
+    this.o.images.forgetPod(uid);
+    this.o.statusManager.forget(uid);
+  }
+}

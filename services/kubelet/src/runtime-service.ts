@@ -1,0 +1,37 @@
+/**
+ * The in-process container runtime service main.ts starts: the chosen implementation
+ * (Docker through dockerode, or the in-memory fake for simulated nodes) served with
+ * serveRuntime on a unix socket. The kubelet then talks to it only through connectRuntime,
+ * so the CRI boundary is real gRPC on the wire, as with an external runtime.
+ */
+import Dockerode from 'dockerode';
+import type { Logger } from '@tskube/log';
+import { DockerRuntime, FakeRuntime, serveRuntime, type ContainerRuntime, type RuntimeServer } from './cri/index.js';
+import type { RuntimeKind } from './config.js';
+
+export interface RuntimeServiceOptions {
+  kind: RuntimeKind;
+  socketPath: string;
+  nodeName: string;
+  clusterName: string;
+  /** Docker network of the sandboxes (docker runtime; required there). */
+  podNetwork?: string;
+  pauseImage: string;
+  docker?: Dockerode;
+  logger: Logger;
+}
+
+export function makeRuntime(o: RuntimeServiceOptions): ContainerRuntime {
+  if (o.kind === 'fake') return new FakeRuntime({ nodeName: o.nodeName, clusterName: o.clusterName, logger: o.logger });
+  if (!o.podNetwork) {
+    throw new Error('TSKUBE_POD_NETWORK must be set when the kubelet does not run in a Docker container whose network it can use');
+  }
+  return new DockerRuntime({
+    docker: o.docker ?? new Dockerode(), nodeName: o.nodeName, clusterName: o.clusterName,
+    network: o.podNetwork, pauseImage: o.pauseImage, logger: o.logger,
+  });
+}
+
+export async function startRuntimeService(o: RuntimeServiceOptions): Promise<RuntimeServer> {
+  return serveRuntime(makeRuntime(o), o.socketPath, o.logger.child({ subsystem: 'runtime-service' }));
+}
