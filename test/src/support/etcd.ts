@@ -10,6 +10,9 @@ import { freePort } from './ports.js';
 
 export interface EtcdProcess {
   endpoint: string;
+  /** SIGSTOP: etcd stops answering without closing connections (a hung or partitioned member). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +52,10 @@ export async function startEtcd(): Promise<EtcdProcess> {
   }
   return {
     endpoint,
+    async pause() { child.kill('SIGSTOP'); },
+    async resume() { child.kill('SIGCONT'); },
     async stop() {
+      if (child.exitCode === null) child.kill('SIGCONT');
       if (child.exitCode === null) { child.kill('SIGTERM'); await exited; }
       rmSync(dir, { recursive: true, force: true });
     },
