@@ -8,6 +8,9 @@
  */
 import { podStartup } from './pod-startup.js';
 import { composeUpTimes } from './compose-up.js';
+import { loadImageEnv } from '@tskube/test/support/compose';
+
+loadImageEnv();
 
 function arg(args: string[], key: string, dflt: number): number {
   const a = args.find((x) => x.startsWith(`${key}=`));

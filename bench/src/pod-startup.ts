@@ -13,8 +13,9 @@ import { composeUp, type ComposeCluster } from '@tskube/test/support/compose';
 import { eventually } from '@tskube/test/support/kubectl';
 import { fmtMs, median, percentile, say } from './stats.js';
 
-const POD_IMAGE = process.env.POD_IMAGE ?? 'busybox:1.36';
-const PAUSE_IMAGE = process.env.PAUSE_IMAGE ?? 'registry.k8s.io/pause:3.10';
+// read when used: main.ts loads the offline images env file first
+const podImage = () => process.env.POD_IMAGE ?? 'busybox:1.36';
+const pauseImage = () => process.env.PAUSE_IMAGE ?? 'registry.k8s.io/pause:3.10';
 
 async function tskubeRun(client: Client, n: number, round: number): Promise<number[]> {
   const pods = client.resource(Resources.pods);
@@ -36,7 +37,7 @@ async function tskubeRun(client: Client, n: number, round: number): Promise<numb
     started.set(name, performance.now());
     await pods.create('default', {
       apiVersion: 'v1', kind: 'Pod', metadata: { name },
-      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: POD_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: podImage(), imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
     });
   }));
   const timeout = setTimeout(() => w.close(), 180_000);
@@ -55,13 +56,13 @@ async function dockerRun(docker: Docker, network: string, n: number, round: numb
   const lat = await Promise.all(Array.from({ length: n }, async (_, i) => {
     const t0 = performance.now();
     const sandbox = await docker.createContainer({
-      Image: PAUSE_IMAGE, name: `tskube-bench-raw-${round}-${i}-pause`, Labels: { 'tskube.bench': 'raw' },
+      Image: pauseImage(), name: `tskube-bench-raw-${round}-${i}-pause`, Labels: { 'tskube.bench': 'raw' },
       HostConfig: { NetworkMode: network },
     });
     ids.push(sandbox.id);
     await sandbox.start();
     const c = await docker.createContainer({
-      Image: POD_IMAGE, name: `tskube-bench-raw-${round}-${i}-c`, Cmd: ['sleep', '3600'], Labels: { 'tskube.bench': 'raw' },
+      Image: podImage(), name: `tskube-bench-raw-${round}-${i}-c`, Cmd: ['sleep', '3600'], Labels: { 'tskube.bench': 'raw' },
       HostConfig: { NetworkMode: `container:${sandbox.id}`, IpcMode: `container:${sandbox.id}` },
     });
     ids.push(c.id);
