@@ -51,25 +51,36 @@ async function tskubeRun(client: Client, n: number, round: number): Promise<numb
   return lat;
 }
 
+/** Removes every baseline container (also those an interrupted earlier run left behind). */
+async function removeRaw(docker: Docker): Promise<void> {
+  const left = await docker.listContainers({ all: true, filters: { label: ['tskube.bench=raw'] } });
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
 async function dockerRun(docker: Docker, network: string, n: number, round: number): Promise<number[]> {
-  const ids: string[] = [];
+  await removeRaw(docker);
+  try {
+    return await dockerRound(docker, network, n, round);
+  } finally {
+    await removeRaw(docker);
+  }
+}
+
+async function dockerRound(docker: Docker, network: string, n: number, round: number): Promise<number[]> {
   const lat = await Promise.all(Array.from({ length: n }, async (_, i) => {
     const t0 = performance.now();
     const sandbox = await docker.createContainer({
       Image: pauseImage(), name: `tskube-bench-raw-${round}-${i}-pause`, Labels: { 'tskube.bench': 'raw' },
-      HostConfig: { NetworkMode: network },
+      HostConfig: { NetworkMode: network, IpcMode: 'shareable' },
     });
-    ids.push(sandbox.id);
     await sandbox.start();
     const c = await docker.createContainer({
       Image: podImage(), name: `tskube-bench-raw-${round}-${i}-c`, Cmd: ['sleep', '3600'], Labels: { 'tskube.bench': 'raw' },
       HostConfig: { NetworkMode: `container:${sandbox.id}`, IpcMode: `container:${sandbox.id}` },
     });
-    ids.push(c.id);
     await c.start();
     return performance.now() - t0;
   }));
-  await Promise.all(ids.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
   return lat;
 }
 
