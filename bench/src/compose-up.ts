@@ -46,6 +46,7 @@ export async function composeUpTimes(opts: { warm: number; cold: number }): Prom
     await c.down();
     base.push(await etcdAlone());
   }
-  say(`RESULT compose-up: cold (no-cache build + up) median ${fmtMs(median(cold))}; warm median ${fmtMs(median(warm))}; ` +
+  const coldText = cold.length ? fmtMs(median(cold)) : 'not measured';
+  say(`RESULT compose-up: cold (no-cache build + up) median ${coldText}; warm median ${fmtMs(median(warm))}; ` +
     `baseline etcd container alone to healthy median ${fmtMs(median(base))}; warm/baseline ${(median(warm) / median(base)).toFixed(1)}x`);
 }
