@@ -590,13 +590,17 @@ export class DockerRuntime implements ContainerRuntime {
       finishedAt = parseRfc3339Nano(st.FinishedAt);
     }
     const hc = info.HostConfig ?? {};
+    const startedAt = parseRfc3339Nano(st.StartedAt);
+    // Docker stamps StartedAt when its start call returns, so a process that exits at once can
+    // show a FinishedAt before it; report a zero-length run instead of a negative one.
+    if (finishedAt && startedAt && finishedAt < startedAt) finishedAt = startedAt;
     return {
       status: {
         id: info.Id,
         metadata: { name: d.labels[LABEL_CONTAINER_NAME] ?? '', attempt: d.attempt },
         state,
         created_at: d.createdAt,
-        started_at: parseRfc3339Nano(st.StartedAt),
+        started_at: startedAt,
         finished_at: finishedAt,
         exit_code: exitCode,
         image: { image: info.Config.Image, annotations: {}, user_specified_image: '', runtime_handler: '' },
