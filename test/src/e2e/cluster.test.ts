@@ -125,8 +125,8 @@ spec:
   await running(5);
   await k.ok(['scale', 'rs', 'web', '--replicas=2']);
   await running(2);
-  const table = await k.ok(['get', 'rs', 'web']);
-  assert.match(table, /web\s+2\s+2\s+2\s+/);
+  // the controller writes status after it acted: wait for DESIRED/CURRENT/READY to converge
+  await eventually('rs web 2/2/2', async () => /web\s+2\s+2\s+2\s+/.test(await k.ok(['get', 'rs', 'web'])) || null, 60_000);
   await k.ok(['delete', 'rs', 'web']);
   await eventually('web pods gone', async () => (await k.ok(['get', 'pods', '-l', 'app=web', '--no-headers'])).trim() === '' || null, 90_000);
 });
