@@ -74,7 +74,11 @@ spec:
   assert.match(row, /hello\s+1\/1\s+Running\s+0\s+\S+\s+(\d+\.){3}\d+\s+\S+-kubelet-\d/);
   assert.ok(row.includes(pod.status.podIP!) && row.includes(pod.spec.nodeName!));
 
-  const describe = await k.ok(['describe', 'pod', 'hello']);
+  // events are recorded asynchronously: wait until the last one of the flow is there
+  const describe = await eventually('Started event', async () => {
+    const out = await k.ok(['describe', 'pod', 'hello']);
+    return /Normal\s+Started\s/.test(out) ? out : null;
+  }, 30_000);
   for (const reason of ['Scheduled', 'Created', 'Started']) assert.match(describe, new RegExp(`Normal\\s+${reason}\\s`), `describe shows ${reason}`);
   assert.match(describe, /Successfully assigned default\/hello to /);
 
