@@ -1,110 +1,38 @@
 /**
  * The resource table: every kind tskube serves, with what discovery, routing, storage and
- * OpenAPI need to know about it. One row per resource; adding a resource starts here.
+ * OpenAPI need to know about it. One file per API group under ./groups; adding a resource
+ * starts there. Group order is discovery order (the first version of a group is preferred).
  */
+import type { ResourceDef } from './resource-def.js';
+import { CORE } from './groups/core.js';
+import { APPS } from './groups/apps.js';
+import { COORDINATION } from './groups/coordination.js';
+import { EVENTS } from './groups/events.js';
+import { AUTHENTICATION } from './groups/authentication.js';
+import { AUTHORIZATION } from './groups/authorization.js';
+import { AUTOSCALING } from './groups/autoscaling.js';
+import { BATCH } from './groups/batch.js';
+import { POLICY } from './groups/policy.js';
+import { RBAC } from './groups/rbac.js';
+import { SCHEDULING } from './groups/scheduling.js';
+import { DISCOVERY } from './groups/discovery.js';
 
-export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+export * from './resource-def.js';
 
-export const ALL_VERBS: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-
-export interface GroupVersionKind { group: string; version: string; kind: string }
-
-export interface SubresourceDef {
-  /** e.g. "status", "binding", "log", "scale". */
-  name: string;
-  /** The kind the subresource accepts/returns (Scale lives in autoscaling/v1). */
-  kind: GroupVersionKind;
-  verbs: Verb[];
-}
-
-export interface ResourceDef {
-  group: string;
-  version: string;
-  kind: string;
-  listKind: string;
-  /** Plural, lower case: the URL segment. */
-  plural: string;
-  singular: string;
-  namespaced: boolean;
-  shortNames: string[];
-  categories: string[];
-  verbs: Verb[];
-  subresources: SubresourceDef[];
-  /** Schema name in the OpenAPI components, e.g. io.k8s.api.core.v1.Pod. */
-  schema: string;
-  /** Key prefix in etcd under /registry (upstream layout: pods, replicasets, leases …). */
-  storagePrefix: string;
-}
-
-export function apiVersionOf(r: { group: string; version: string }): string {
-  return r.group ? `${r.group}/${r.version}` : r.version;
-}
-
-export function groupVersionPath(r: { group: string; version: string }): string {
-  return r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
-}
-
-interface Row {
-  group: string; version: string; kind: string; plural: string;
-  namespaced: boolean; shortNames?: string[]; categories?: string[];
-  verbs?: Verb[]; subresources?: SubresourceDef[]; schemaPackage: string; storagePrefix?: string;
-}
-
-const sub = (name: string, kind: GroupVersionKind, verbs: Verb[]): SubresourceDef => ({ name, kind, verbs });
-const RW: Verb[] = ['get', 'patch', 'update'];
-
-function row(r: Row): ResourceDef {
-  return {
-    group: r.group, version: r.version, kind: r.kind, listKind: `${r.kind}List`,
-    plural: r.plural, singular: r.kind.toLowerCase(), namespaced: r.namespaced,
-    shortNames: r.shortNames ?? [], categories: r.categories ?? [],
-    verbs: r.verbs ?? [...ALL_VERBS], subresources: r.subresources ?? [],
-    schema: `io.k8s.api.${r.schemaPackage}.${r.version}.${r.kind}`,
-    storagePrefix: r.storagePrefix ?? r.plural,
-  };
-}
-
-const core = (kind: string) => ({ group: '', version: 'v1', kind });
-
+// upstream's discovery order of these groups
 export const RESOURCES: readonly ResourceDef[] = [
-  row({
-    group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'],
-    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], schemaPackage: 'core',
-    subresources: [sub('status', core('Namespace'), RW), sub('finalize', core('Namespace'), ['update'])],
-  }),
-  row({
-    group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'],
-    schemaPackage: 'core',
-    subresources: [
-      sub('binding', core('Binding'), ['create']),
-      sub('log', core('Pod'), ['get']),
-      sub('status', core('Pod'), RW),
-    ],
-  }),
-  row({
-    group: '', version: 'v1', kind: 'Binding', plural: 'bindings', namespaced: true, verbs: ['create'],
-    schemaPackage: 'core',
-  }),
-  row({
-    group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], schemaPackage: 'core',
-    storagePrefix: 'minions',
-    subresources: [sub('status', core('Node'), RW)],
-  }),
-  row({
-    group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], schemaPackage: 'core',
-  }),
-  row({
-    group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'],
-    categories: ['all'], schemaPackage: 'apps',
-    subresources: [
-      sub('scale', { group: 'autoscaling', version: 'v1', kind: 'Scale' }, RW),
-      sub('status', { group: 'apps', version: 'v1', kind: 'ReplicaSet' }, RW),
-    ],
-  }),
-  row({
-    group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true,
-    schemaPackage: 'coordination',
-  }),
+  ...CORE,
+  ...APPS,
+  ...EVENTS,
+  ...AUTHENTICATION,
+  ...AUTHORIZATION,
+  ...AUTOSCALING,
+  ...BATCH,
+  ...POLICY,
+  ...RBAC,
+  ...SCHEDULING,
+  ...COORDINATION,
+  ...DISCOVERY,
 ];
 
 /** Groups in the order discovery lists them (the first version listed is preferred). */

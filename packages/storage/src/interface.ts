@@ -43,11 +43,14 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
-export type StorageEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export type StorageEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
 export interface StorageEvent {
   type: StorageEventType;
-  /** For DELETED: the last state, with resourceVersion = the deletion revision. */
+  /**
+   * For DELETED: the last state, with resourceVersion = the deletion revision. For BOOKMARK:
+   * only metadata.resourceVersion, the revision up to which the watcher has seen everything.
+   */
   object: StoredObject;
 }
 
@@ -60,6 +63,8 @@ export interface StorageWatch extends AsyncIterable<StorageEvent> {
 }
 
 export interface WatchOptions {
+  /** The watcher accepts BOOKMARK events (implementations may send none). */
+  allowBookmarks?: boolean;
   /**
    * undefined/'' or '0': first an ADDED event for every current object (that matches), then
    * every change after that state. 'N': every change after revision N, no initial events.

@@ -22,6 +22,8 @@ export interface BodyCodec {
    * warnings under Warn), wrong types are a 400.
    */
   decode(value: unknown, gvk: GroupVersionKind, fv: FieldValidation, duplicateErrors?: readonly string[]): { object: KubeObject; warnings: string[] };
+  /** A Kubernetes protobuf body as the JSON-shaped object it encodes (415 for kinds it cannot decode). */
+  decodeProtobuf(raw: Buffer, gvk: GroupVersionKind): unknown;
   /** Merge keys and strategies for strategic merge patch of this kind. */
   patchSchema(gvk: GroupVersionKind): PatchSchema | undefined;
 }

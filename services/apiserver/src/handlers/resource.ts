@@ -17,6 +17,7 @@ import type { TableConvertor } from '../registry/strategy.js';
 import { defaultTable } from '../tables/tables.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../patch/patch.js';
 import type { BodyCodec } from './codec.js';
+import { NoopFieldManager, managerFromUserAgent, type FieldManager, type FieldManagerContext } from '../fieldmanager/index.js';
 import { readBody } from './body.js';
 import { bodyFormat, dryRun, fieldValidation, negotiateOutput, type Representation } from './negotiation.js';
 import { addWarnings, sendObject } from './respond.js';
@@ -29,6 +30,8 @@ export interface ResourceHandlerDeps {
   /** Watches without timeoutSeconds last between this and twice this. */
   minRequestTimeoutSeconds: number;
   now?: () => Date;
+  /** managedFields and server-side apply (default: none). */
+  fieldManager?: FieldManager;
   /** Counts open watches (for metrics). */
   onWatch?: (delta: 1 | -1, def: ResourceDef) => void;
 }
@@ -65,8 +68,10 @@ function listQuery(q: URLSearchParams): ListQuery {
 
 export class ResourceHandler {
   private readonly now: () => Date;
+  private readonly fm: FieldManager;
   constructor(private readonly d: ResourceHandlerDeps) {
     this.now = d.now ?? (() => new Date());
+    this.fm = d.fieldManager ?? new NoopFieldManager();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo, query: URLSearchParams, log: Logger): Promise<void> {
@@ -106,21 +111,24 @@ export class ResourceHandler {
         if (info.name && !info.subresource) throw methodNotSupported(gr, 'create');
         const { object, warnings } = await this.decodeObject(req, query, rest.kind);
         addWarnings(res, warnings);
-        const out = await rest.create(ctx, object, info.subresource ? info.name : undefined);
+        const managed = info.subresource ? object : this.fm.update(object, null, this.fmContext(req, ctx, rest.kind, info.subresource));
+        const out = await rest.create(ctx, managed, info.subresource ? info.name : undefined);
         return sendObject(res, 201, out);
       }
       case 'update': {
         if (!can.update(rest)) throw methodNotSupported(gr, 'update');
         const { object, warnings } = await this.decodeObject(req, query, rest.kind);
         addWarnings(res, warnings);
-        const r = await rest.update(ctx, info.name, () => structuredClone(object));
+        const fmc = this.fmContext(req, ctx, rest.kind, info.subresource);
+        const r = await rest.update(ctx, info.name, (live) => this.fm.update(structuredClone(object), live, fmc));
         return sendObject(res, r.created ? 201 : 200, r.object);
       }
       case 'patch': {
         if (!can.update(rest)) throw methodNotSupported(gr, 'patch');
         const warnings: string[] = [];
-        const apply = await this.patchFunction(req, query, rest.kind, gr, info.name, warnings);
-        const r = await rest.update(ctx, info.name, apply);
+        const fmc = this.fmContext(req, ctx, rest.kind, info.subresource);
+        const { fn, isApply } = await this.patchFunction(req, query, rest.kind, gr, info.name, warnings, fmc);
+        const r = await rest.update(ctx, info.name, fn, isApply ? { createIfMissing: true } : {});
         addWarnings(res, [...new Set(warnings)]);
         return sendObject(res, r.created ? 201 : 200, r.object);
       }
@@ -145,10 +153,12 @@ export class ResourceHandler {
   // ---- bodies -------------------------------------------------------------------------
 
   private async decodeObject(req: IncomingMessage, query: URLSearchParams, gvk: GroupVersionKind): Promise<{ object: KubeObject; warnings: string[] }> {
-    const format = bodyFormat(req.headers['content-type'], ['json', 'yaml']);
+    const format = bodyFormat(req.headers['content-type'], ['json', 'yaml', 'protobuf']);
     const raw = await readBody(req, this.d.maxRequestBytes);
     const fv = fieldValidation(query);
-    const decoded = this.d.codec.decodeRequest(raw, format as 'json' | 'yaml', gvk, fv);
+    const decoded = format === 'protobuf'
+      ? this.d.codec.decode(this.d.codec.decodeProtobuf(raw, gvk), gvk, fv)
+      : this.d.codec.decodeRequest(raw, format as 'json' | 'yaml', gvk, fv);
     const v = decoded.object;
     const expectedApiVersion = apiVersionOf(gvk);
     if (v.apiVersion !== undefined && v.apiVersion !== expectedApiVersion) {
@@ -160,16 +170,31 @@ export class ResourceHandler {
     return decoded;
   }
 
+  private fmContext(req: IncomingMessage, ctx: RequestContext, gvk: GroupVersionKind, subresource: string): FieldManagerContext {
+    return { manager: ctx.fieldManager ?? managerFromUserAgent(req.headers['user-agent']), subresource, gvk, now: this.now() };
+  }
+
   private async patchFunction(
     req: IncomingMessage, query: URLSearchParams, gvk: GroupVersionKind, gr: { group: string; resource: string }, name: string, warnings: string[],
-  ): Promise<UpdatedObjectInfo> {
-    const format = bodyFormat(req.headers['content-type'], ['json-patch', 'merge-patch', 'strategic-merge-patch']);
+    fmc: FieldManagerContext,
+  ): Promise<{ fn: UpdatedObjectInfo; isApply: boolean }> {
+    const format = bodyFormat(req.headers['content-type'], ['json-patch', 'merge-patch', 'strategic-merge-patch', 'apply-patch']);
     const raw = await readBody(req, this.d.maxRequestBytes);
     const fv = fieldValidation(query);
+    if (format === 'apply-patch') {
+      if (!query.get('fieldManager')) {
+        throw invalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [field.required('fieldManager', 'is required for apply patch')]);
+      }
+      const force = query.get('force') === 'true';
+      // YAML (JSON is YAML too); the applied configuration is decoded like a create body
+      const applied = this.d.codec.decodeRequest(raw, 'yaml', gvk, fv);
+      warnings.push(...applied.warnings);
+      return { isApply: true, fn: (live) => this.fm.apply(live, applied.object, { ...fmc, force }) };
+    }
     const patch = this.d.codec.parse(raw, 'json').value;
     if (format !== 'json-patch' && !isObject(patch)) throw badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch} into Go value of type map[string]interface {}`);
     const schema = format === 'strategic-merge-patch' ? this.d.codec.patchSchema(gvk) : undefined;
-    return (existing) => {
+    return { isApply: false, fn: (existing) => {
       if (!existing) throw notFound(gr, name);
       const base = existing as Record<string, unknown>;
       let patched: Record<string, unknown>;
@@ -181,16 +206,18 @@ export class ResourceHandler {
       } else patched = applyStrategicMergePatch(base, patch, schema);
       const decoded = this.d.codec.decode(patched, gvk, fv);
       warnings.push(...decoded.warnings);
-      return decoded.object;
-    };
+      return this.fm.update(decoded.object, existing, fmc);
+    } };
   }
 
   private async deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
     const opts: DeleteOptions = {};
     const raw = await readBody(req, this.d.maxRequestBytes);
     if (raw.length) {
-      const format = bodyFormat(req.headers['content-type'], ['json', 'yaml']);
-      const v = this.d.codec.parse(raw, format as 'json' | 'yaml').value;
+      const format = bodyFormat(req.headers['content-type'], ['json', 'yaml', 'protobuf']);
+      const v = format === 'protobuf'
+        ? this.d.codec.decodeProtobuf(raw, { group: 'meta.k8s.io', version: 'v1', kind: 'DeleteOptions' })
+        : this.d.codec.parse(raw, format as 'json' | 'yaml').value;
       if (!isObject(v)) throw badRequest('DeleteOptions must be an object');
       if (typeof v.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = v.gracePeriodSeconds;
       if (typeof v.propagationPolicy === 'string') opts.propagationPolicy = v.propagationPolicy as DeleteOptions['propagationPolicy'];
@@ -289,6 +316,7 @@ export class ResourceHandler {
         ...(q.labelSelector ? { labelSelector: q.labelSelector } : {}),
         ...(q.fieldSelector ? { fieldSelector: q.fieldSelector } : {}),
         ...(q.resourceVersion ? { resourceVersion: q.resourceVersion } : {}),
+        ...(query.get('allowWatchBookmarks') === 'true' ? { allowWatchBookmarks: true } : {}),
       });
     } catch (e) {
       // Like upstream, a too-old resourceVersion is a 200 stream carrying one ERROR event.

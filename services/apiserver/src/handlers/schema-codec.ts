@@ -9,6 +9,7 @@ import {
 import type { PatchSchema } from '../patch/patch.js';
 import type { BodyCodec, ParsedBody } from './codec.js';
 import type { FieldValidation } from './negotiation.js';
+import { decodeProtobuf } from '../protobuf/index.js';
 
 /** Walks OpenAPI schemas for SMP: merge keys and strategies from the x-kubernetes extensions. */
 class SchemaPatchView implements PatchSchema {
@@ -76,6 +77,10 @@ export class SchemaCodec implements BodyCodec {
 
   decode(value: unknown, gvk: GroupVersionKind, fv: FieldValidation, duplicateErrors: readonly string[] = []) {
     return decodeBody(value, gvk, { fieldValidation: fv, duplicateErrors, registry: this.reg });
+  }
+
+  decodeProtobuf(raw: Buffer, gvk: GroupVersionKind): unknown {
+    return decodeProtobuf(raw, gvk);
   }
 
   patchSchema(gvk: GroupVersionKind): PatchSchema | undefined {

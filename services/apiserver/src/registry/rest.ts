@@ -31,6 +31,7 @@ export interface WatchQuery {
   labelSelector?: string;
   fieldSelector?: string;
   resourceVersion?: string;
+  allowWatchBookmarks?: boolean;
 }
 
 export interface ApiWatch {
@@ -61,8 +62,13 @@ export interface Lister extends RestBase {
   watch(ctx: RequestContext, q: WatchQuery): Promise<ApiWatch>;
 }
 export interface Creater extends RestBase { create(ctx: RequestContext, obj: KubeObject, name?: string): Promise<KubeObject> }
+export interface UpdateOptions {
+  /** Create the object when it does not exist (server-side apply), even if PUT may not. */
+  createIfMissing?: boolean;
+}
+
 export interface Updater extends RestBase {
-  update(ctx: RequestContext, name: string, info: UpdatedObjectInfo): Promise<{ object: KubeObject; created: boolean }>;
+  update(ctx: RequestContext, name: string, info: UpdatedObjectInfo, opts?: UpdateOptions): Promise<{ object: KubeObject; created: boolean }>;
 }
 export interface Deleter extends RestBase {
   delete(ctx: RequestContext, name: string, opts: DeleteOptions): Promise<{ object: KubeObject; deleted: boolean }>;

@@ -14,7 +14,7 @@ function setup(): { reg: ApiRegistry; pods: Store; rs: Store; ns: Store; storage
   let reg!: ApiRegistry;
   const admission = new AdmissionChain([], [new NamespaceLifecycle(namespaceGetter(() => reg, nullLogger()))]);
   reg = buildRegistry({ storage, admission, kubelets: new KubeletClient(), logger: nullLogger() });
-  return { reg, pods: reg.store('Pod'), rs: reg.store('ReplicaSet'), ns: reg.store('Namespace'), storage };
+  return { reg, pods: reg.store('Pod'), rs: reg.store('ReplicaSet', 'apps'), ns: reg.store('Namespace'), storage };
 }
 
 const ctx = (namespace = 'default', dryRun = false) => ({ ...systemContext(nullLogger(), namespace), dryRun });

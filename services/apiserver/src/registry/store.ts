@@ -21,9 +21,10 @@ import {
 import { isStorageError, type Storage, type Predicate, type StorageWatch } from '@tskube/storage';
 import type { AdmissionChain } from '../admission/admission.js';
 import type { Strategy } from './strategy.js';
+import type { Conversion } from './module.js';
 import type {
   ApiWatch, CollectionDeleter, Creater, DeleteOptions, Deleter, Getter, ListQuery, Lister, RequestContext,
-  UpdatedObjectInfo, Updater, WatchQuery,
+  UpdatedObjectInfo, UpdateOptions, Updater, WatchQuery,
 } from './rest.js';
 
 export interface StoreOptions {
@@ -37,6 +38,8 @@ export interface StoreOptions {
   keyRoot?: string;
   /** Subresource this store serves ('' for the main resource, 'status' for /status). */
   subresource?: string;
+  /** Stored in another version than served: converted on every read and write. */
+  conversion?: Conversion;
   now?: () => Date;
 }
 
@@ -61,8 +64,10 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
   private readonly root: string;
   private readonly subresource: string;
   private readonly now: () => Date;
+  private readonly conversion: Conversion | undefined;
 
   constructor(o: StoreOptions) {
+    this.conversion = o.conversion;
     this.def = o.def;
     this.kind = { group: o.def.group, version: o.def.version, kind: o.def.kind };
     this.strategy = o.strategy;
@@ -79,7 +84,7 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
   withStrategy(strategy: Strategy, subresource: string): Store {
     return new Store({
       def: this.def, strategy, storage: this.storage, admission: this.admission, nameValidator: this.nameValidator,
-      keyRoot: this.root, subresource, now: this.now,
+      keyRoot: this.root, subresource, now: this.now, ...(this.conversion ? { conversion: this.conversion } : {}),
     });
   }
 
@@ -128,7 +133,21 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
     }
   }
 
+  /** A stored object as this endpoint serves it: converted to the served version, with kind and apiVersion. */
   private withKind<T extends KubeObject>(obj: T): T {
+    const out = (this.conversion ? this.conversion.fromStorage(obj) : obj) as T;
+    out.apiVersion = apiVersionOf(this.def);
+    out.kind = this.def.kind;
+    return out;
+  }
+
+  /** The served object as it is stored. */
+  private toStorage(obj: KubeObject): KubeObject {
+    return this.conversion ? this.conversion.toStorage(obj) : obj;
+  }
+
+  /** Served kind and apiVersion on an object that is already in the served version. */
+  private stamp<T extends KubeObject>(obj: T): T {
     obj.apiVersion = apiVersionOf(this.def);
     obj.kind = this.def.kind;
     return obj;
@@ -202,7 +221,10 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
     const rv = q.resourceVersion === '0' ? undefined : q.resourceVersion;
     let w: StorageWatch;
     try {
-      w = await this.storage.watch(prefix, { ...(rv ? { resourceVersion: rv } : {}), ...(pred ? { predicate: pred } : {}) });
+      w = await this.storage.watch(prefix, {
+        ...(rv ? { resourceVersion: rv } : {}), ...(pred ? { predicate: pred } : {}),
+        ...(q.allowWatchBookmarks ? { allowBookmarks: true } : {}),
+      });
     } catch (e) {
       throw this.translate(e, '', 'watch');
     }
@@ -211,6 +233,9 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
     return {
       next: async () => {
         const ev = await w.next();
+        if (ev?.type === 'BOOKMARK') {
+          return { type: 'BOOKMARK', object: { kind: this.def.kind, apiVersion: apiVersionOf(this.def), metadata: { resourceVersion: ev.object.metadata.resourceVersion } } };
+        }
         if (ev) return { type: ev.type, object: this.withKind(ev.object) };
         await w.done.catch(() => undefined);
         if (failed instanceof ApiError) return { type: 'ERROR', object: { ...failed.status } as KubeObject };
@@ -233,10 +258,10 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
     this.strategy.prepareForCreate(obj);
     this.validateCreate(obj);
     await this.admission.validate(this.attrs(ctx, 'CREATE', meta.namespace ?? '', meta.name ?? '', obj));
-    this.withKind(obj);
+    this.stamp(obj);
     if (ctx.dryRun) return obj as StoredObject;
     try {
-      return this.withKind(await this.storage.create(this.keyFor(meta.namespace ?? '', meta.name!), obj, this.ttlOption()));
+      return this.withKind(await this.storage.create(this.keyFor(meta.namespace ?? '', meta.name!), this.toStorage(obj), this.ttlOption()));
     } catch (e) {
       if (isStorageError(e, 'KeyExists') && input.metadata?.generateName && !input.metadata.name) {
         // upstream: a generated name that collided is a retryable 409 for the client
@@ -281,14 +306,17 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
 
   // ---- update -------------------------------------------------------------------------
 
-  async update(ctx: RequestContext, name: string, info: UpdatedObjectInfo): Promise<{ object: StoredObject; created: boolean }> {
+  async update(ctx: RequestContext, name: string, info: UpdatedObjectInfo, opts: UpdateOptions = {}): Promise<{ object: StoredObject; created: boolean }> {
+    const mayCreate = this.strategy.allowCreateOnUpdate || opts.createIfMissing === true;
     const key = this.keyFor(ctx.namespace, name);
     let created = false;
     let dryRunResult: StoredObject | undefined;
     try {
-      const out = await this.storage.guaranteedUpdate(key, async (existing) => {
+      const out = await this.storage.guaranteedUpdate(key, async (stored) => {
         created = false;
-        const next = structuredClone(await info(existing ? this.withKind(existing) : null));
+        // the live object in the served version (stored objects may be in another version)
+        const existing = stored ? this.withKind(stored) : null;
+        const next = structuredClone(await info(existing));
         const meta = mutableMeta(next);
         if (meta.name && meta.name !== name) {
           throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
@@ -296,7 +324,7 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
         meta.name = name;
         this.checkNamespace(ctx, next);
         if (!existing) {
-          if (!this.strategy.allowCreateOnUpdate) throw notFound(this.gr, name);
+          if (!mayCreate) throw notFound(this.gr, name);
           // PUT that creates: the create path, inside the same transaction.
           created = true;
           this.fillCreateMeta(next);
@@ -305,9 +333,9 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
           this.strategy.prepareForCreate(next);
           this.validateCreate(next);
           await this.admission.validate(this.attrs(ctx, 'CREATE', ctx.namespace, name, next));
-          this.withKind(next);
+          this.stamp(next);
           if (ctx.dryRun) { dryRunResult = next as StoredObject; throw new DryRunDone(); }
-          return next;
+          return this.toStorage(next);
         }
         this.checkPreconditions(next, existing, name);
         this.carryOverMeta(next, existing);
@@ -320,13 +348,13 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
         const errs = [...validateObjectMetaUpdate(next.metadata!, existing.metadata), ...this.strategy.validateUpdate(next, existing)];
         if (errs.length) throw invalid(this.gk, name, errs);
         await this.admission.validate(this.attrs(ctx, 'UPDATE', ctx.namespace, name, next, existing));
-        this.withKind(next);
+        this.stamp(next);
         if (ctx.dryRun) {
           dryRunResult = { ...next, metadata: { ...next.metadata, resourceVersion: existing.metadata.resourceVersion } } as StoredObject;
           throw new DryRunDone();
         }
-        return next;
-      }, { ignoreNotFound: this.strategy.allowCreateOnUpdate, ...this.ttlOption() });
+        return this.toStorage(next);
+      }, { ignoreNotFound: mayCreate, ...this.ttlOption() });
       const stored = this.withKind(out);
       // The last finalizer of an object being deleted is gone: finish the deletion
       // (upstream ShouldDeleteDuringUpdate: no finalizers and a zero grace period).
@@ -453,9 +481,9 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
   async mutate(ctx: RequestContext, name: string, fn: (cur: StoredObject) => KubeObject | Promise<KubeObject>): Promise<StoredObject> {
     try {
       const out = await this.storage.guaranteedUpdate(this.keyFor(ctx.namespace, name), async (cur) => {
-        const next = await fn(this.withKind(cur!));
-        if (ctx.dryRun) throw new DryRunDone(JSON.stringify(this.withKind(next)));
-        return next;
+        const next = this.stamp(await fn(this.withKind(cur!)));
+        if (ctx.dryRun) throw new DryRunDone(JSON.stringify(next));
+        return this.toStorage(next);
       });
       return this.withKind(out);
     } catch (e) {

@@ -5,7 +5,7 @@ import {
 } from '@tskube/api';
 import { eventTable, namespaceTable, nodeTable } from '../../tables/tables.js';
 import { keepSpec, keepStatus, plainStrategy, type Strategy } from '../strategy.js';
-import type { DeleteOptions, Deleter, Getter, RequestContext, UpdatedObjectInfo, Updater } from '../rest.js';
+import type { DeleteOptions, Deleter, Getter, RequestContext, UpdatedObjectInfo, UpdateOptions, Updater } from '../rest.js';
 import type { Store } from '../store.js';
 
 export const nodeStrategy: Strategy = {
@@ -122,6 +122,6 @@ export function subresourceRest(store: Store): Getter & Updater {
   return {
     def: store.def, kind: store.kind, ...(store.table ? { table: store.table } : {}),
     get: (ctx: RequestContext, name: string): Promise<StoredObject> => store.get(ctx, name),
-    update: (ctx: RequestContext, name: string, info: UpdatedObjectInfo) => store.update(ctx, name, info),
+    update: (ctx: RequestContext, name: string, info: UpdatedObjectInfo, opts?: UpdateOptions) => store.update(ctx, name, info, opts),
   };
 }

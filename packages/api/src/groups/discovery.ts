@@ -1,0 +1,5 @@
+/** discovery.k8s.io/v1. */
+import type { ResourceDef } from '../resource-def.js';
+
+export const DISCOVERY: readonly ResourceDef[] = [
+];

@@ -1,0 +1,5 @@
+/** events.k8s.io/v1. */
+import type { ResourceDef } from '../resource-def.js';
+
+export const EVENTS: readonly ResourceDef[] = [
+];

@@ -1,0 +1,5 @@
+/** policy/v1. */
+import type { ResourceDef } from '../resource-def.js';
+
+export const POLICY: readonly ResourceDef[] = [
+];

@@ -1,0 +1,5 @@
+/** rbac.authorization.k8s.io/v1. */
+import type { ResourceDef } from '../resource-def.js';
+
+export const RBAC: readonly ResourceDef[] = [
+];

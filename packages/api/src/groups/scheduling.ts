@@ -1,0 +1,5 @@
+/** scheduling.k8s.io/v1. */
+import type { ResourceDef } from '../resource-def.js';
+
+export const SCHEDULING: readonly ResourceDef[] = [
+];

@@ -1,0 +1,5 @@
+/** Resource modules of this group (see ../module.ts). */
+import type { ResourceModule } from '../module.js';
+
+export const RBAC_MODULES: ResourceModule[] = [
+];
