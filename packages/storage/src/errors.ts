@@ -11,6 +11,11 @@ export type StorageErrorCode =
   | 'Expired'
   /** A continue token or resourceVersion that cannot be parsed. */
   | 'InvalidArgument'
+  /**
+   * A read asked for a revision newer than the (cached) store has seen, and waiting did not
+   * help (upstream's "Too large resource version": 504 with a retry hint).
+   */
+  | 'ResourceVersionTooLarge'
   /** The backend cannot be reached (503). */
   | 'Unreachable'
   /** The value is larger than the backend accepts. */
@@ -32,3 +37,5 @@ export const notFound = (key: string) => new StorageError('KeyNotFound', key, `k
 export const exists = (key: string) => new StorageError('KeyExists', key, `key exists: ${key}`);
 export const expired = (key: string, rev: number, compacted: number) =>
   new StorageError('Expired', key, `too old resource version: ${rev} (${compacted})`);
+export const tooLargeResourceVersion = (key: string, wanted: number, current: number) =>
+  new StorageError('ResourceVersionTooLarge', key, `Too large resource version: ${wanted}, current: ${current}`);

@@ -160,6 +160,7 @@ export class EtcdStorage implements Storage {
       const end = prefixEnd(prefix);
       const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
       const items: StoredObject[] = [];
+      const keys: string[] = [];
       let readRev = revision;
       let more = false;
       let lastKey = '';
@@ -177,7 +178,7 @@ export class EtcdStorage implements Storage {
           consumed++;
           lastKey = kv.key.toString();
           const obj = decode(lastKey, kv.value, rev(kv.mod_revision));
-          if (!opts.predicate || opts.predicate(obj)) items.push(obj);
+          if (!opts.predicate || opts.predicate(obj)) { items.push(obj); keys.push(lastKey); }
           if (limit && items.length >= limit) break;
         }
         if (consumed < res.kvs.length) more = true;
@@ -185,7 +186,7 @@ export class EtcdStorage implements Storage {
         if (!limit || items.length >= limit || !more) break;
         startKey = lastKey + '\x00';
       }
-      const out: ListResult = { items, resourceVersion: String(readRev) };
+      const out: ListResult = { items, keys, resourceVersion: String(readRev) };
       if (limit && more) {
         out.continue = encodeContinue(readRev, (lastKey + '\x00').slice(prefix.length));
         if (remaining !== undefined && remaining > 0) out.remainingItemCount = remaining;
@@ -249,8 +250,9 @@ export class EtcdStorage implements Storage {
           : this.client.getAll().inRange({ start: Buffer.from(prefix), end: prefixEnd(prefix) });
         const res = await b.exec();
         for (const kv of res.kvs) {
-          const obj = decode(kv.key.toString(), kv.value, rev(kv.mod_revision));
-          if (!opts.predicate || opts.predicate(obj)) q.push({ type: 'ADDED', object: obj });
+          const key = kv.key.toString();
+          const obj = decode(key, kv.value, rev(kv.mod_revision));
+          if (!opts.predicate || opts.predicate(obj)) q.push({ type: 'ADDED', object: obj, key });
         }
         startRev = rev(res.header.revision) + 1;
       } else {
@@ -280,20 +282,28 @@ export class EtcdStorage implements Storage {
           if (!prev) return; // a delete of a key whose previous value was compacted: nothing to show
           const last = decode(key, prev.value, rev(kv.mod_revision));
           const ev = filterEvent('delete', last, undefined, opts.predicate);
-          if (ev) q.push(ev);
+          if (ev) q.push({ ...ev, key });
           return;
         }
         const obj = decode(key, kv.value, rev(kv.mod_revision));
         const isCreate = kv.create_revision === kv.mod_revision;
         const before = !isCreate && prev ? decode(key, prev.value, rev(prev.mod_revision)) : undefined;
         const ev = filterEvent('put', obj, before, opts.predicate);
-        if (ev) q.push(isCreate && ev.type === 'MODIFIED' ? { ...ev, type: 'ADDED' } : ev);
+        if (ev) q.push({ ...ev, type: isCreate && ev.type === 'MODIFIED' ? 'ADDED' : ev.type, key });
       } catch (e) {
         this.log.error('cannot decode watch event', { prefix, err: e });
       }
     };
     watcher.on('put', onKv('put'));
     watcher.on('delete', onKv('delete'));
+    if (opts.allowBookmarks) {
+      // A response without events is an etcd progress notification (the client asks for them
+      // on every watch): etcd sends it only to a watcher that has been sent every event up to
+      // header.revision, through the same channel as the events, so it is a safe bookmark.
+      watcher.on('data', (res: { events: unknown[]; header: { revision: string } }) => {
+        if (res.events.length === 0) q.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: String(rev(res.header.revision)) } } });
+      });
+    }
     watcher.on('error', (err: Error) => {
       q.end(this.wrap(prefix, err));
       void watcher.cancel().catch(() => undefined);

@@ -17,7 +17,10 @@ export interface Preconditions {
 export type Predicate = (obj: StoredObject) => boolean;
 
 export interface GetOptions {
-  /** Read at least this fresh (`''`/undefined: the latest). */
+  /**
+   * undefined/'': the latest (quorum read). '0': any state is fine (a cache may answer).
+   * 'N': at least as fresh as revision N (a cache may answer once it has seen N).
+   */
   resourceVersion?: string;
 }
 
@@ -37,6 +40,8 @@ export interface ListOptions {
 
 export interface ListResult {
   items: StoredObject[];
+  /** The storage key of each item (`keys[i]` belongs to `items[i]`), when the implementation knows them. */
+  keys?: string[];
   /** Revision the list reflects. */
   resourceVersion: string;
   continue?: string;
@@ -52,6 +57,8 @@ export interface StorageEvent {
    * only metadata.resourceVersion, the revision up to which the watcher has seen everything.
    */
   object: StoredObject;
+  /** The storage key the event is about (not set on BOOKMARK), when the implementation knows it. */
+  key?: string;
 }
 
 /** A running watch. `next()` resolves null once the watch ended (stop, or the source closed). */
@@ -63,8 +70,17 @@ export interface StorageWatch extends AsyncIterable<StorageEvent> {
 }
 
 export interface WatchOptions {
-  /** The watcher accepts BOOKMARK events (implementations may send none). */
+  /**
+   * The watcher accepts BOOKMARK events (implementations may send none). A BOOKMARK carries a
+   * revision up to which the watcher has received every event it is due, so it is safe to
+   * resume from.
+   */
   allowBookmarks?: boolean;
+  /**
+   * When the caller will end the watch (ms since the epoch). With allowBookmarks, an
+   * implementation may send a last BOOKMARK shortly before it, as upstream's cacher does.
+   */
+  deadline?: number;
   /**
    * undefined/'' or '0': first an ADDED event for every current object (that matches), then
    * every change after that state. 'N': every change after revision N, no initial events.

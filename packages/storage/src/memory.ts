@@ -77,13 +77,13 @@ export class MemoryStorage implements Storage {
     if (w.exact ? item.key !== w.prefix : !item.key.startsWith(w.prefix)) return;
     if (item.type === 'delete') {
       const ev = filterEvent('delete', decode(item.key, item.value, item.rev), undefined, w.predicate);
-      if (ev) w.queue.push(ev);
+      if (ev) w.queue.push({ ...ev, key: item.key });
       return;
     }
     const obj = decode(item.key, item.value, item.rev);
     const before = item.prev ? decode(item.key, item.prev.value, item.prev.modRev) : undefined;
     const ev = filterEvent('put', obj, before, w.predicate);
-    if (ev) w.queue.push(ev);
+    if (ev) w.queue.push({ ...ev, key: item.key });
   }
 
   async create(key: string, obj: KubeObject, opts: { ttlSeconds?: number } = {}): Promise<StoredObject> {
@@ -136,15 +136,16 @@ export class MemoryStorage implements Storage {
     const keys = [...snap.keys()].filter((k) => k >= startKey).sort();
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: StoredObject[] = [];
+    const itemKeys: string[] = [];
     let consumed = 0;
     for (const k of keys) {
       consumed++;
       const e = snap.get(k)!;
       const obj = decode(k, e.value, e.modRev);
-      if (!opts.predicate || opts.predicate(obj)) items.push(obj);
+      if (!opts.predicate || opts.predicate(obj)) { items.push(obj); itemKeys.push(k); }
       if (limit && items.length >= limit) break;
     }
-    const out: ListResult = { items, resourceVersion: String(readRev) };
+    const out: ListResult = { items, keys: itemKeys, resourceVersion: String(readRev) };
     if (limit && consumed < keys.length) {
       out.continue = encodeContinue(readRev, (keys[consumed - 1]! + '\x00').slice(prefix.length));
       if (!opts.predicate) out.remainingItemCount = keys.length - consumed;
@@ -195,7 +196,7 @@ export class MemoryStorage implements Storage {
       for (const [k, e] of [...this.data].sort(([a], [b]) => (a < b ? -1 : 1))) {
         if (exact ? k !== prefix : !k.startsWith(prefix)) continue;
         const obj = decode(k, e.value, e.modRev);
-        if (!opts.predicate || opts.predicate(obj)) w.queue.push({ type: 'ADDED', object: obj });
+        if (!opts.predicate || opts.predicate(obj)) w.queue.push({ type: 'ADDED', object: obj, key: k });
       }
     } else {
       if (fromRev < this.compacted) throw expired(prefix, fromRev, this.compacted);

@@ -3,11 +3,12 @@
  * process) with a freshly generated PKI, HTTPS and client-certificate auth. Returns the
  * admin kubeconfig path, so tests can use the real kubectl or @tskube/client against it.
  */
+import https from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RESOURCES } from '@tskube/api';
-import { EtcdStorage } from '@tskube/storage';
+import { CachedStorage, EtcdStorage, type CachedStorageOptions } from '@tskube/storage';
 import { nullLogger, createLogger, type Logger } from '@tskube/log';
 import { buildApiServer, ensurePki, loadKubeletClientTls, loadServingTls, OpenApiV3, SchemaCodec, type ApiServer } from '@tskube/apiserver';
 import { startEtcd, type EtcdProcess } from './etcd.js';
@@ -22,7 +23,9 @@ export interface TestApiServer {
   /** Component kubeconfigs, all pointing at `url`. */
   kubeconfigs: { scheduler: string; controllerManager: string; kubelet: string };
   server: ApiServer;
-  storage: EtcdStorage;
+  /** What the apiserver uses: the watch cache over `etcdStorage` (unless `watchCache: false`). */
+  storage: CachedStorage | EtcdStorage;
+  etcdStorage: EtcdStorage;
   etcd: EtcdProcess;
   stop(): Promise<void>;
 }
@@ -32,6 +35,19 @@ export interface StartOptions {
   etcd?: EtcdProcess;
   logger?: Logger;
   minRequestTimeoutSeconds?: number;
+  /** Serve watches and cached reads through the watch cache (default true, as in production), optionally tuned. */
+  watchCache?: boolean | Omit<CachedStorageOptions, 'logger'>;
+}
+
+function readyz(port: number, ca: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/readyz', ca, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => { req.destroy(); resolve(false); });
+  });
 }
 
 export async function startApiServer(opts: StartOptions = {}): Promise<TestApiServer> {
@@ -43,7 +59,9 @@ export async function startApiServer(opts: StartOptions = {}): Promise<TestApiSe
   const pki = await ensurePki({ dataDir, externalUrl: url, internalUrl: url, log });
   const serving = await loadServingTls(pki.paths);
   const kc = await loadKubeletClientTls(pki.paths);
-  const storage = new EtcdStorage({ endpoints: [etcd.endpoint], logger: log });
+  const etcdStorage = new EtcdStorage({ endpoints: [etcd.endpoint], logger: log });
+  const storage = opts.watchCache === false ? etcdStorage
+    : new CachedStorage(etcdStorage, { ...(typeof opts.watchCache === 'object' ? opts.watchCache : {}), logger: log });
   const server = buildApiServer({
     storage, logger: log, version: { major: '1', minor: '32', gitVersion: 'v1.32.0-tskube' },
     codec: new SchemaCodec(), openapi: new OpenApiV3(RESOURCES),
@@ -51,19 +69,15 @@ export async function startApiServer(opts: StartOptions = {}): Promise<TestApiSe
     ...(opts.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: opts.minRequestTimeoutSeconds } : {}),
   });
   await server.start({ port, host: '127.0.0.1' });
-  // ready = system namespaces exist
-  const deadline = Date.now() + 15_000;
+  // ready = /readyz passes: storage reachable and every bootstrap hook done
+  const deadline = Date.now() + 30_000;
   for (;;) {
-    try {
-      await storage.get('/registry/namespaces/kube-node-lease');
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error('apiserver did not bootstrap within 15 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (await readyz(port, serving.ca)) break;
+    if (Date.now() > deadline) throw new Error('apiserver did not become ready within 30 s');
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url, port, dataDir, server, storage, etcd,
+    url, port, dataDir, server, storage, etcdStorage, etcd,
     kubeconfig: pki.paths.adminKubeconfig,
     kubeconfigs: { scheduler: pki.paths.schedulerKubeconfig, controllerManager: pki.paths.controllerManagerKubeconfig, kubelet: pki.paths.kubeletKubeconfig },
     async stop() {
