@@ -1,5 +1,6 @@
 /** apiserver configuration from the environment, validated once at start (see docs/operations.md). */
 import { parseLogLevel, type LogLevel } from '@tskube/log';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, parseServiceCIDRs } from './registry/core/service-ranges.js';
 
 export interface ApiServerConfig {
   etcdServers: string[];
@@ -16,6 +17,8 @@ export interface ApiServerConfig {
   maxRequestBytes: number;
   /** Kubernetes version reported by /version. */
   version: { major: string; minor: string; gitVersion: string };
+  /** Service ClusterIP ranges, one CIDR per IP family (TSKUBE_SERVICE_CLUSTER_IP_RANGE, default 10.96.0.0/12). */
+  serviceClusterIPRanges: string[];
 }
 
 function int(name: string, v: string | undefined, dflt: number, min = 0, max = 65535): number {
@@ -28,6 +31,15 @@ function int(name: string, v: string | undefined, dflt: number, min = 0, max = 6
 function list(v: string | undefined, dflt: string[]): string[] {
   if (v === undefined || v.trim() === '') return dflt;
   return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function serviceCIDRs(v: string | undefined): string[] {
+  const cidrs = list(v, [DEFAULT_SERVICE_CLUSTER_IP_RANGE]);
+  try {
+    return parseServiceCIDRs(cidrs).map((r) => r.cidr);
+  } catch (e) {
+    throw new Error(`TSKUBE_SERVICE_CLUSTER_IP_RANGE: ${(e as Error).message}`);
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfig {
@@ -44,5 +56,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     minRequestTimeoutSeconds: int('TSKUBE_MIN_REQUEST_TIMEOUT', env.TSKUBE_MIN_REQUEST_TIMEOUT, 1800, 1, 86400),
     maxRequestBytes: 3 * 1024 * 1024,
     version: { major: '1', minor: '32', gitVersion: 'v1.32.0-tskube' },
+    serviceClusterIPRanges: serviceCIDRs(env.TSKUBE_SERVICE_CLUSTER_IP_RANGE),
   };
 }

@@ -1,7 +1,10 @@
-/** core/v1 (the legacy group, served under /api/v1). */
+/** core/v1 (the legacy group, served under /api/v1). Short names and categories as upstream discovery lists them. */
 import { RW, row, sub, type ResourceDef } from '../resource-def.js';
 
 export const core = (kind: string) => ({ group: '', version: 'v1', kind });
+const SCALE = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+const EVICTION = { group: 'policy', version: 'v1', kind: 'Eviction' };
+const TOKEN_REQUEST = { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
 
 export const CORE: readonly ResourceDef[] = [
   row({
@@ -14,6 +17,7 @@ export const CORE: readonly ResourceDef[] = [
     schemaPackage: 'core',
     subresources: [
       sub('binding', core('Binding'), ['create']),
+      sub('eviction', EVICTION, ['create']),
       sub('log', core('Pod'), ['get']),
       sub('status', core('Pod'), RW),
     ],
@@ -29,5 +33,43 @@ export const CORE: readonly ResourceDef[] = [
   }),
   row({
     group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], schemaPackage: 'core',
+  }),
+  row({
+    group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'], schemaPackage: 'core',
+  }),
+  row({
+    group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'], schemaPackage: 'core',
+    singular: 'endpoints', storagePrefix: 'services/endpoints',
+  }),
+  row({
+    group: '', version: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true, shortNames: ['limits'], schemaPackage: 'core',
+  }),
+  row({
+    group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'],
+    schemaPackage: 'core', subresources: [sub('status', core('PersistentVolumeClaim'), RW)],
+  }),
+  row({
+    group: '', version: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'],
+    schemaPackage: 'core', subresources: [sub('status', core('PersistentVolume'), RW)],
+  }),
+  row({
+    group: '', version: 'v1', kind: 'ReplicationController', plural: 'replicationcontrollers', namespaced: true, shortNames: ['rc'],
+    categories: ['all'], schemaPackage: 'core', storagePrefix: 'controllers',
+    subresources: [sub('scale', SCALE, RW), sub('status', core('ReplicationController'), RW)],
+  }),
+  row({
+    group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, shortNames: ['quota'],
+    schemaPackage: 'core', subresources: [sub('status', core('ResourceQuota'), RW)],
+  }),
+  row({
+    group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true, schemaPackage: 'core',
+  }),
+  row({
+    group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'],
+    schemaPackage: 'core', subresources: [sub('token', TOKEN_REQUEST, ['create'])],
+  }),
+  row({
+    group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'],
+    schemaPackage: 'core', storagePrefix: 'services/specs', subresources: [sub('status', core('Service'), RW)],
   }),
 ];

@@ -6,3 +6,6 @@ export {
 export { pkiPaths, type PkiPaths } from './paths.js';
 export { parseSan, parseSanList, readSubject, readSans, type San, type Subject } from './certs.js';
 export { parseKubeconfig, renderKubeconfig, type KubeconfigSpec } from './kubeconfig.js';
+export {
+  ensureServiceAccountKey, loadServiceAccountKey, serviceAccountKeyPaths, type ServiceAccountKey, type ServiceAccountKeyPaths,
+} from './service-account-key.js';

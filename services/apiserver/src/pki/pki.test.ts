@@ -29,7 +29,7 @@ const opts = (dataDir: string, extra: Partial<EnsurePkiOptions> = {}): EnsurePki
   ({ dataDir, externalUrl: EXTERNAL, internalUrl: INTERNAL, log: nullLogger(), ...extra });
 
 const ALL = ['ca', 'apiserver', 'apiserver-kubelet-client', 'admin.kubeconfig', 'scheduler.kubeconfig',
-  'controller-manager.kubeconfig', 'kubelet.kubeconfig'];
+  'controller-manager.kubeconfig', 'kubelet.kubeconfig', 'sa'];
 
 test('first call generates every file with the right mode and the data dir owner', async () => {
   await withDir(async (dir) => {
@@ -44,7 +44,7 @@ test('first call generates every file with the right mode and the data dir owner
       [p.caCert, 0o644], [p.caKey, 0o600], [p.apiserverCert, 0o644], [p.apiserverKey, 0o600],
       [p.kubeletClientCert, 0o644], [p.kubeletClientKey, 0o600], [p.adminKubeconfig, 0o600],
       [p.schedulerKubeconfig, 0o600], [p.controllerManagerKubeconfig, 0o600], [p.kubeletKubeconfig, 0o600],
-      [p.pkiDir, 0o755],
+      [p.pkiDir, 0o755], [join(p.pkiDir, 'sa.key'), 0o600], [join(p.pkiDir, 'sa.pub'), 0o644],
     ];
     for (const [file, mode] of expectMode) {
       const s = await stat(file);
@@ -99,7 +99,7 @@ test('leaves expiring within 30 days are reissued; the CA is kept', async () => 
     await ensurePki(opts(dir));
     const later = new Date(Date.now() + 340 * 24 * 3600 * 1000);
     const state = await ensurePki(opts(dir, { now: later }));
-    assert.deepEqual([...state.issued].sort(), ALL.filter((n) => n !== 'ca').sort());
+    assert.deepEqual([...state.issued].sort(), ALL.filter((n) => n !== 'ca' && n !== 'sa').sort(), 'the service account key does not expire');
   });
 });
 
@@ -109,7 +109,7 @@ test('an unreadable CA regenerates everything', async () => {
     const oldCa = await readFile(first.paths.caCert, 'utf8');
     await writeFile(first.paths.caKey, 'garbage');
     const state = await ensurePki(opts(dir));
-    assert.deepEqual([...state.issued].sort(), [...ALL].sort());
+    assert.deepEqual([...state.issued].sort(), ALL.filter((n) => n !== 'sa').sort(), 'the service account key is independent of the CA');
     assert.notEqual(await readFile(first.paths.caCert, 'utf8'), oldCa);
   });
 });

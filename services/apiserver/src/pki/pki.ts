@@ -23,6 +23,7 @@ import {
 import { ensureDir, ownerOf, writeFileAtomic, type FileOwner } from './files.js';
 import { parseKubeconfig, renderKubeconfig } from './kubeconfig.js';
 import { pkiPaths, type PkiPaths } from './paths.js';
+import { ensureServiceAccountKey } from './service-account-key.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_LIFETIME_MS = 3650 * DAY_MS;
@@ -183,6 +184,9 @@ export async function ensurePki(opts: EnsurePkiOptions): Promise<PkiState> {
     await write(path, renderKubeconfig({ server, caPem: ca.pair.certPem, user: kc.user, ...pair }), MODE_SECRET);
     issued.push(kc.name);
   }
+
+  // 4. service account signing key (sa.key / sa.pub)
+  if (await ensureServiceAccountKey({ pkiDir: paths.pkiDir, owner, log })) issued.push('sa');
 
   log.info('pki ready', { dir: paths.dataDir, issued, sans: servingSans.map((s) => s.value) });
   return { paths, issued, servingSans };

@@ -9,9 +9,9 @@ import type { Rest, RequestContext } from './rest.js';
 import { Store } from './store.js';
 import { subresourceRest } from './core/others.js';
 import { MODULES } from './modules.js';
-import type { ModuleContext, RegistryDeps, ResourceModule } from './module.js';
+import type { BootstrapInfo, ModuleContext, RegistryDeps, ResourceModule } from './module.js';
 
-export type { RegistryDeps } from './module.js';
+export type { BootstrapInfo, RegistryDeps } from './module.js';
 
 export interface ApiRegistry {
   resources: readonly ResourceDef[];
@@ -19,6 +19,8 @@ export interface ApiRegistry {
   lookup(def: ResourceDef, subresource: string): Rest | undefined;
   /** The generic store of a kind (group '' = core; the first served version unless given). */
   store(kind: string, group?: string, version?: string): Store;
+  /** Runs every module's bootstrap hook, in module order (see ResourceModule.bootstrap). */
+  bootstrap(info: BootstrapInfo): Promise<void>;
 }
 
 const key = (def: ResourceDef, sub: string) => `${def.group}/${def.version}/${def.plural}${sub ? `/${sub}` : ''}`;
@@ -45,6 +47,7 @@ export function buildRegistry(deps: RegistryDeps, modules: readonly ResourceModu
   };
 
   const withModules: [ResourceDef, ResourceModule | undefined][] = resources.map((def) => [def, moduleFor(modules, def)]);
+  const hooks: [ResourceModule, ModuleContext][] = [];
   for (const [def, m] of withModules) {
     if (!m?.strategy) continue;
     const store = new Store({
@@ -64,12 +67,16 @@ export function buildRegistry(deps: RegistryDeps, modules: readonly ResourceModu
     const store = stores.get(`${def.group}/${def.version}/${def.kind}`);
     const ctx: ModuleContext = { def, ...(store ? { store } : {}), storeFor, deps, system: sys };
     for (const [sub, rest] of Object.entries(m.endpoints?.(ctx) ?? {})) endpoints.set(key(def, sub), rest);
+    if (m.bootstrap && !hooks.some(([hm]) => hm === m)) hooks.push([m, ctx]);
   }
 
   return {
     resources: resources.filter((def) => endpoints.has(key(def, ''))),
     lookup: (def, sub) => endpoints.get(key(def, sub)),
     store: (kind, group = '', version) => storeFor(group, kind, version),
+    async bootstrap(info) {
+      for (const [m, ctx] of hooks) await m.bootstrap!(ctx, info);
+    },
   };
 }
 

@@ -18,6 +18,20 @@ export interface RegistryDeps {
   kubelets: KubeletClient;
   logger: Logger;
   resources?: readonly ResourceDef[];
+  /** Service ClusterIP ranges, one CIDR per IP family (TSKUBE_SERVICE_CLUSTER_IP_RANGE; default 10.96.0.0/12). */
+  serviceClusterIPRanges?: readonly string[];
+  /** Signing key of service account tokens (PEM); absent: an in-memory key made on first use. */
+  serviceAccountKey?: { privateKeyPem: string; publicKeyPem: string };
+}
+
+/** What a module's bootstrap hook is told about the running apiserver. */
+export interface BootstrapInfo {
+  /** Aborted when the apiserver closes: background work started by the hook must stop. */
+  signal: AbortSignal;
+  /** The port the apiserver serves on (the kubernetes Service's targetPort). */
+  securePort: number;
+  /** The apiserver's advertised address (host or IP), if known. */
+  advertiseAddress?: string;
 }
 
 /**
@@ -58,4 +72,10 @@ export interface ResourceModule {
    * two-step delete or a create-only review). Called once every store exists.
    */
   endpoints?(ctx: ModuleContext): Record<string, Rest>;
+  /**
+   * Runs at every apiserver start once the system namespaces exist, in module order; it is
+   * retried when it throws, so it must be idempotent. Long-running work it starts must stop
+   * when `info.signal` aborts.
+   */
+  bootstrap?(ctx: ModuleContext, info: BootstrapInfo): Promise<void>;
 }

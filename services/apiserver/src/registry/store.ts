@@ -129,6 +129,11 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
       case 'InvalidArgument': return badRequest(e.message);
       case 'TooLarge': return requestEntityTooLarge(`the object is too large to store: ${e.message}`);
       case 'Unreachable': return serviceUnavailable(`storage is unavailable: ${e.message}`);
+      // The watch cache did not reach a requested revision in time (upstream NewTooLargeResourceVersionError).
+      case 'ResourceVersionTooLarge':
+        return new ApiError(504, 'Timeout', `Timeout: ${e.message}`, {
+          retryAfterSeconds: 1, causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        });
       case 'Internal': return internalError(e);
     }
   }

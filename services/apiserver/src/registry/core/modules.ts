@@ -1,11 +1,22 @@
 /** core/v1 resource modules. */
-import { isDNS1123Label, typed, type Node } from '@tskube/api';
+import { isDNS1035Label, isDNS1123Label, typed, type Node } from '@tskube/api';
 import type { ResourceModule } from '../module.js';
+import type { Store } from '../store.js';
+import { ScaleRest } from '../apps/scale.js';
 import { BindingRest, PodLogRest, podStatusStrategy, podStrategy } from './pods.js';
 import {
   NamespaceRest, eventStrategy, namespaceFinalizeRest, namespaceMainRest, namespaceStatusStrategy, namespaceStrategy,
   nodeStatusStrategy, nodeStrategy,
 } from './others.js';
+import {
+  configMapStrategy, endpointsStrategy, limitRangeStrategy, persistentVolumeClaimStatusStrategy, persistentVolumeClaimStrategy,
+  persistentVolumeStatusStrategy, persistentVolumeStrategy, resourceQuotaStatusStrategy, resourceQuotaStrategy, secretStrategy,
+  serviceAccountStrategy,
+} from './config.js';
+import { ServiceRest, bootstrapServices, serviceIPAM, serviceStatusStrategy, serviceStrategy } from './services.js';
+import { replicationControllerSelector, replicationControllerStatusStrategy, replicationControllerStrategy } from './replicationcontrollers.js';
+import { EvictionRest } from './eviction.js';
+import { ServiceAccountTokenSigner, TokenRest } from './token.js';
 
 export const CORE_MODULES: ResourceModule[] = [
   {
@@ -16,6 +27,12 @@ export const CORE_MODULES: ResourceModule[] = [
       return {
         binding: new BindingRest(ctx.def, pods),
         log: new PodLogRest(ctx.def, pods, async (n) => typed<Node>(await nodes().get(ctx.system, n)), ctx.deps.kubelets),
+        eviction: new EvictionRest(ctx.def, {
+          pods,
+          pdbs: (): Store | undefined => {
+            try { return ctx.storeFor('policy', 'PodDisruptionBudget'); } catch { return undefined; }
+          },
+        }),
       };
     },
   },
@@ -32,4 +49,30 @@ export const CORE_MODULES: ResourceModule[] = [
     },
   },
   { group: '', kind: 'Event', strategy: eventStrategy },
+  { group: '', kind: 'ConfigMap', strategy: configMapStrategy },
+  { group: '', kind: 'Secret', strategy: secretStrategy },
+  {
+    group: '', kind: 'ServiceAccount', strategy: serviceAccountStrategy,
+    endpoints: (ctx) => ({
+      token: new TokenRest(ctx.def, {
+        serviceAccounts: ctx.store!,
+        storeFor: (kind) => ctx.storeFor('', kind),
+        signer: new ServiceAccountTokenSigner(ctx.deps.serviceAccountKey),
+      }),
+    }),
+  },
+  { group: '', kind: 'Endpoints', strategy: endpointsStrategy },
+  { group: '', kind: 'LimitRange', strategy: limitRangeStrategy },
+  { group: '', kind: 'ResourceQuota', strategy: resourceQuotaStrategy, statusStrategy: resourceQuotaStatusStrategy },
+  { group: '', kind: 'PersistentVolume', strategy: persistentVolumeStrategy, statusStrategy: persistentVolumeStatusStrategy },
+  { group: '', kind: 'PersistentVolumeClaim', strategy: persistentVolumeClaimStrategy, statusStrategy: persistentVolumeClaimStatusStrategy },
+  {
+    group: '', kind: 'ReplicationController', strategy: replicationControllerStrategy, statusStrategy: replicationControllerStatusStrategy,
+    endpoints: (ctx) => ({ scale: new ScaleRest(ctx.def, ctx.store!, { selector: replicationControllerSelector }) }),
+  },
+  {
+    group: '', kind: 'Service', strategy: serviceStrategy, statusStrategy: serviceStatusStrategy, nameValidator: isDNS1035Label,
+    endpoints: (ctx) => ({ '': new ServiceRest(ctx.store!, serviceIPAM(ctx)) }),
+    bootstrap: (ctx, info) => bootstrapServices(ctx, new ServiceRest(ctx.store!, serviceIPAM(ctx)), serviceIPAM(ctx), info),
+  },
 ];
