@@ -1,0 +1,222 @@
+/**
+ * Request bodies recorded from the real kubectl 1.33 by capture-kubectl.ts (do not edit;
+ * re-run the capture instead). `body` is base64 of the exact bytes sent.
+ */
+import type { CapturedRequest } from './captured.js';
+
+export const KUBECTL_1_33: readonly CapturedRequest[] = [
+  {
+    name: "namespace",
+    command: "kubectl create namespace ns1",
+    method: "POST", path: "/api/v1/namespaces", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoPCgJ2MRIJTmFtZXNwYWNlEhsKEwoDbnMxEgAaACIAKgAyADgAQgASABoCCgAaACIA",
+  },
+  {
+    name: "configmap",
+    command: "kubectl create configmap cm1 --from-literal=a=b --from-literal=empty= -n ns1",
+    method: "POST", path: "/api/v1/namespaces/ns1/configmaps", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoPCgJ2MRIJQ29uZmlnTWFwEisKFgoDY20xEgAaA25zMSIAKgAyADgAQgASBgoBYRIBYhIJCgVlbXB0eRIAGgAiAA==",
+  },
+  {
+    name: "configmap-binary",
+    command: "kubectl create configmap cm2 --from-file=bin={{BIN}} --from-literal=text=hello",
+    note: "bin holds the bytes 00 ff 10 (not UTF-8): binaryData",
+    method: "POST", path: "/api/v1/namespaces/default/configmaps", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoPCgJ2MRIJQ29uZmlnTWFwEjAKEwoDY20yEgAaACIAKgAyADgAQgASDQoEdGV4dBIFaGVsbG8aCgoDYmluEgMA/xAaACIA",
+  },
+  {
+    name: "secret-generic",
+    command: "kubectl create secret generic s1 --from-literal=user=admin --from-literal=pw=s3cr3t",
+    method: "POST", path: "/api/v1/namespaces/default/secrets", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoMCgJ2MRIGU2VjcmV0EjMKEgoCczESABoAIgAqADIAOABCABIMCgJwdxIGczNjcjN0Eg0KBHVzZXISBWFkbWluGgAaACIA",
+  },
+  {
+    name: "secret-docker-registry",
+    command: "kubectl create secret docker-registry reg --docker-server=r.example --docker-username=u --docker-password=p",
+    method: "POST", path: "/api/v1/namespaces/default/secrets", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoMCgJ2MRIGU2VjcmV0EpEBChMKA3JlZxIAGgAiACoAMgA4AEIAEloKES5kb2NrZXJjb25maWdqc29uEkV7ImF1dGhzIjp7InIuZXhhbXBsZSI6eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAiLCJhdXRoIjoiZFRwdyJ9fX0aHmt1YmVybmV0ZXMuaW8vZG9ja2VyY29uZmlnanNvbhoAIgA=",
+  },
+  {
+    name: "service-clusterip",
+    command: "kubectl create service clusterip svc1 --tcp=80:8080 --tcp=443",
+    method: "POST", path: "/api/v1/namespaces/default/services", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoNCgJ2MRIHU2VydmljZRKGAQohCgRzdmMxEgAaACIAKgAyADgAQgBaCwoDYXBwEgRzdmMxEl0KGwoHODAtODA4MBIDVENQGFAiBwgAEJA/GgAoAAoYCgM0NDMSA1RDUBi7AyIHCAAQuwMaACgAEgsKA2FwcBIEc3ZjMRoAIglDbHVzdGVySVA6AEIAUgBaAGAAaAAaAgoAGgAiAA==",
+  },
+  {
+    name: "service-nodeport",
+    command: "kubectl create service nodeport svc2 --tcp=80:http --node-port=30080",
+    method: "POST", path: "/api/v1/namespaces/default/services", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoNCgJ2MRIHU2VydmljZRJwCiEKBHN2YzISABoAIgAqADIAOABCAFoLCgNhcHASBHN2YzISRwogCgc4MC1odHRwEgNUQ1AYUCIKCAEQABoEaHR0cCiA6wESCwoDYXBwEgRzdmMyGgAiCE5vZGVQb3J0OgBCAFIAWgBgAGgAGgIKABoAIgA=",
+  },
+  {
+    name: "service-externalname",
+    command: "kubectl create service externalname ext --external-name=example.com",
+    method: "POST", path: "/api/v1/namespaces/default/services", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoNCgJ2MRIHU2VydmljZRJaCh8KA2V4dBIAGgAiACoAMgA4AEIAWgoKA2FwcBIDZXh0EjMSCgoDYXBwEgNleHQaACIMRXh0ZXJuYWxOYW1lOgBCAFILZXhhbXBsZS5jb21aAGAAaAAaAgoAGgAiAA==",
+  },
+  {
+    name: "serviceaccount",
+    command: "kubectl create serviceaccount sa1",
+    method: "POST", path: "/api/v1/namespaces/default/serviceaccounts", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoUCgJ2MRIOU2VydmljZUFjY291bnQSFQoTCgNzYTESABoAIgAqADIAOABCABoAIgA=",
+  },
+  {
+    name: "deployment",
+    command: "kubectl create deployment web --image=nginx:1.27 --replicas=3 --port=80",
+    method: "POST", path: "/apis/apps/v1/namespaces/default/deployments", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoVCgdhcHBzL3YxEgpEZXBsb3ltZW50Er0BCh8KA3dlYhIAGgAiACoAMgA4AEIAWgoKA2FwcBIDd2ViEosBCAMSDAoKCgNhcHASA3dlYhpxChwKABIAGgAiACoAMgA4AEIAWgoKA2FwcBIDd2ViElESMwoFbmdpbngSCm5naW54OjEuMjcqADIKCgAQABhQIgAqAEIAagByAIABAIgBAJABAKIBABoAMgBCAEoAUgBYAGAAaACCAQCKAQCaAQDCAQAiAgoAKAA4ABoMCAAQABgAIAAoADgAGgAiAA==",
+  },
+  {
+    name: "deployment-zero",
+    command: "kubectl create deployment zero --image=busybox --replicas=0 -- sleep 3600",
+    method: "POST", path: "/apis/apps/v1/namespaces/default/deployments", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoVCgdhcHBzL3YxEgpEZXBsb3ltZW50EsEBCiEKBHplcm8SABoAIgAqADIAOABCAFoLCgNhcHASBHplcm8SjQEIABINCgsKA2FwcBIEemVybxpyCh0KABIAGgAiACoAMgA4AEIAWgsKA2FwcBIEemVybxJREjMKB2J1c3lib3gSB2J1c3lib3gaBXNsZWVwGgQzNjAwKgBCAGoAcgCAAQCIAQCQAQCiAQAaADIAQgBKAFIAWABgAGgAggEAigEAmgEAwgEAIgIKACgAOAAaDAgAEAAYACAAKAA4ABoAIgA=",
+  },
+  {
+    name: "job",
+    command: "kubectl create job j1 --image=busybox -- echo hi",
+    method: "POST", path: "/apis/batch/v1/namespaces/default/jobs", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoPCghiYXRjaC92MRIDSm9iEoQBChIKAmoxEgAaACIAKgAyADgAQgASZDJiChAKABIAGgAiACoAMgA4AEIAEk4SKwoCajESB2J1c3lib3gaBGVjaG8aAmhpKgBCAGoAcgCAAQCIAQCQAQCiAQAaBU5ldmVyMgBCAEoAUgBYAGAAaACCAQCKAQCaAQDCAQAaCCAAKAAwADoAGgAiAA==",
+  },
+  {
+    name: "cronjob",
+    command: "kubectl create cronjob cj1 --image=busybox --schedule=*/5 * * * * --restart=OnFailure -- date",
+    method: "POST", path: "/apis/batch/v1/namespaces/default/cronjobs", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoTCghiYXRjaC92MRIHQ3JvbkpvYhKnAQoTCgNjajESABoAIgAqADIAOABCABKNAQoLKi81ICogKiAqICoaACp8ChMKA2NqMRIAGgAiACoAMgA4AEIAEmUyYwoQCgASABoAIgAqADIAOABCABJPEigKA2NqMRIHYnVzeWJveBoEZGF0ZSoAQgBqAHIAgAEAiAEAkAEAogEAGglPbkZhaWx1cmUyAEIASgBSAFgAYABoAIIBAIoBAJoBAMIBABoAGgAiAA==",
+  },
+  {
+    name: "job-from-cronjob",
+    command: "kubectl create job j2 --from=cronjob/rich",
+    note: "copies the canned CronJob \"rich\" (a PodSpec with volumes, probes, env, resources)",
+    method: "POST", path: "/apis/batch/v1/namespaces/default/jobs", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoPCghiYXRjaC92MRIDSm9iEpcICm8KAmoyEgAaACIAKgAyADgAQgBaCQoEdGVhbRIBYWIrCiFjcm9uam9iLmt1YmVybmV0ZXMuaW8vaW5zdGFudGlhdGUSBm1hbnVhbGojCgdDcm9uSm9iGgRyaWNoIgZjai11aWQqCGJhdGNoL3YxMAESmQcIARABGNgEMosHCi4KABIAGgAiACoAMgA4AEIAWgsKA2FwcBIEcmljaGIPCgthLmV4YW1wbGUveBIAEtgGCiMKA2NmZxIcmgEZCgUKA2NtMRINCgFhEgVhLnR4dBikAxiQAgoPCgNzZWMSCDIGCgJzMSAAChkKA3RtcBISEhAKBk1lbW9yeRIGCgQ2NE1pCkEKBHByb2oSOdIBNgoRIg8KA2FwaRCQHBoFdG9rZW4KIRIfCh0KBmxhYmVscxITCgASD21ldGFkYXRhLmxhYmVscxL5AwoEbWFpbhIMYnVzeWJveDoxLjM2GgJzaBoCLWMiDWRhdGU7IHNsZWVwIDEqBC90bXAyEgoEaHR0cBAAGJA/IgNUQ1AqADoGCgFBEgF4OgkKBUVNUFRZEgA6HwoETk9ERRIAGhUKEwoCdjESDXNwZWMubm9kZU5hbWU6FwoDS0VZEgAaDiIMCgQKAnMxEgJwdxgBOicKA01FTRIAGh4SHAoEbWFpbhINbGltaXRzLm1lbW9yeRoFCgMxTWlCQAoKCgNjcHUSAwoBMQoRCgZtZW1vcnkSBwoFMTI4TWkSDQoDY3B1EgYKBDEwMG0SEAoGbWVtb3J5EgYKBDY0TWlKFQoDY2ZnEAEaCC9ldGMvY2ZnIgAyAEoWCgN0bXAQABoIL3NjcmF0Y2giAXgyAFIwCiQSIgoIL2hlYWx0aHoSCggBEAAaBGh0dHAaACIAKgYKAVgSAXkQBRgAIAooADAAWhkKDRoLCgcIABCQPxoAEgAQABgAIAAoADABYgYSBCICCAJqAHIMSWZOb3RQcmVzZW50eh0KFwoQTkVUX0JJTkRfU0VSVklDRRIDQUxMMAE4AIABAIgBAJABAJoBDgoDQ01fEgcKBQoDY20xogEVRmFsbGJhY2tUb0xvZ3NPbkVycm9ysgEUCggKBgoEdHJ1ZRAAGAAgACgAMAAaCU9uRmFpbHVyZSAAMgA6CwoEZGlzaxIDc3NkQgBKAFIAWABgAGgAciIQ6AcYASjQDzoYChNuZXQuaXB2NC5pcF9mb3J3YXJkEgExggEAigEAkgEYChYKFAoSChAKBHpvbmUSAkluGgFhGgFimgEAogExCgRpbml0EgdidXN5Ym94GgJzaBoCLWMaBHRydWUqAEIAagByAIABAIgBAJABAKIBAKgBALIBGwoBaxIGRXhpc3RzGgAiCk5vU2NoZWR1bGUoHsIBADgAQAAaCCAAKAAwADoAGgAiAA==",
+  },
+  {
+    name: "role",
+    command: "kubectl create role r1 --verb=get,list --resource=pods,deployments.apps --resource-name=x",
+    method: "POST", path: "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAokChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgRSb2xlEk8KEgoCcjESABoAIgAqADIAOABCABIWCgNnZXQKBGxpc3QSABoEcG9kcyIBeBIhCgNnZXQKBGxpc3QSBGFwcHMaC2RlcGxveW1lbnRzIgF4GgAiAA==",
+  },
+  {
+    name: "clusterrole",
+    command: "kubectl create clusterrole cr1 --verb=get --non-resource-url=/healthz --non-resource-url=/logs/*",
+    method: "POST", path: "/apis/rbac.authorization.k8s.io/v1/clusterroles", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAorChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgtDbHVzdGVyUm9sZRIvChMKA2NyMRIAGgAiACoAMgA4AEIAEhgKA2dldCoIL2hlYWx0aHoqBy9sb2dzLyoaACIA",
+  },
+  {
+    name: "clusterrole-aggregation",
+    command: "kubectl create clusterrole agg --aggregation-rule=rbac.example.com/aggregate=true",
+    method: "POST", path: "/apis/rbac.authorization.k8s.io/v1/clusterroles", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAorChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgtDbHVzdGVyUm9sZRI9ChMKA2FnZxIAGgAiACoAMgA4AEIAGiYKJAoiChpyYmFjLmV4YW1wbGUuY29tL2FnZ3JlZ2F0ZRIEdHJ1ZRoAIgA=",
+  },
+  {
+    name: "rolebinding",
+    command: "kubectl create rolebinding rb1 --role=r1 --user=alice --serviceaccount=default:sa1 --group=devs",
+    method: "POST", path: "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAorChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEgtSb2xlQmluZGluZxK2AQoTCgNyYjESABoAIgAqADIAOABCABIqCgRVc2VyEhlyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvGgVhbGljZSIAEioKBUdyb3VwEhlyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvGgRkZXZzIgASIAoOU2VydmljZUFjY291bnQSABoDc2ExIgdkZWZhdWx0GiUKGXJiYWMuYXV0aG9yaXphdGlvbi5rOHMuaW8SBFJvbGUaAnIxGgAiAA==",
+  },
+  {
+    name: "clusterrolebinding",
+    command: "kubectl create clusterrolebinding crb1 --clusterrole=cr1 --user=bob",
+    method: "POST", path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoyChxyYmFjLmF1dGhvcml6YXRpb24uazhzLmlvL3YxEhJDbHVzdGVyUm9sZUJpbmRpbmcSbwoUCgRjcmIxEgAaACIAKgAyADgAQgASKAoEVXNlchIZcmJhYy5hdXRob3JpemF0aW9uLms4cy5pbxoDYm9iIgAaLQoZcmJhYy5hdXRob3JpemF0aW9uLms4cy5pbxILQ2x1c3RlclJvbGUaA2NyMRoAIgA=",
+  },
+  {
+    name: "hpa",
+    command: "kubectl autoscale deployment web --min=2 --max=5 --cpu-percent=80",
+    method: "POST", path: "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAopCg5hdXRvc2NhbGluZy92MhIXSG9yaXpvbnRhbFBvZEF1dG9zY2FsZXISYQoTCgN3ZWISABoAIgAqADIAOABCABJEChoKCkRlcGxveW1lbnQSA3dlYhoHYXBwcy92MRACGAUiIgoIUmVzb3VyY2UiFgoDY3B1Eg8KC1V0aWxpemF0aW9uIFAaBBgAIAAaACIA",
+  },
+  {
+    name: "pdb-min-available",
+    command: "kubectl create poddisruptionbudget pdb1 --selector=app=web --min-available=1",
+    method: "POST", path: "/apis/policy/v1/namespaces/default/poddisruptionbudgets", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSOgoUCgRwZGIxEgAaACIAKgAyADgAQgASFgoGCAAQARoAEgwKCgoDYXBwEgN3ZWIaCggAGAAgACgAMAAaACIA",
+  },
+  {
+    name: "pdb-min-available-zero",
+    command: "kubectl create poddisruptionbudget pdb0 --selector=app=web --min-available=0",
+    method: "POST", path: "/apis/policy/v1/namespaces/default/poddisruptionbudgets", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSOgoUCgRwZGIwEgAaACIAKgAyADgAQgASFgoGCAAQABoAEgwKCgoDYXBwEgN3ZWIaCggAGAAgACgAMAAaACIA",
+  },
+  {
+    name: "pdb-max-unavailable",
+    command: "kubectl create poddisruptionbudget pdb2 --selector=app in (web,api) --max-unavailable=50%",
+    method: "POST", path: "/apis/policy/v1/namespaces/default/poddisruptionbudgets", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSRgoUCgRwZGIyEgAaACIAKgAyADgAQgASIhIVEhMKA2FwcBICSW4aA2FwaRoDd2ViGgkIARAAGgM1MCUaCggAGAAgACgAMAAaACIA",
+  },
+  {
+    name: "priorityclass",
+    command: "kubectl create priorityclass high --value=1000 --description=important --preemption-policy=Never",
+    method: "POST", path: "/apis/scheduling.k8s.io/v1/priorityclasses", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAolChRzY2hlZHVsaW5nLms4cy5pby92MRINUHJpb3JpdHlDbGFzcxItChQKBGhpZ2gSABoAIgAqADIAOABCABDoBxgAIglpbXBvcnRhbnQqBU5ldmVyGgAiAA==",
+  },
+  {
+    name: "quota",
+    command: "kubectl create quota q1 --hard=cpu=1,memory=1G,pods=2 --scopes=BestEffort",
+    method: "POST", path: "/api/v1/namespaces/default/resourcequotas", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoTCgJ2MRINUmVzb3VyY2VRdW90YRJNChIKAnExEgAaACIAKgAyADgAQgASNQoKCgNjcHUSAwoBMQoOCgZtZW1vcnkSBAoCMUcKCwoEcG9kcxIDCgEyEgpCZXN0RWZmb3J0GgAaACIA",
+  },
+  {
+    name: "ssar-resource",
+    command: "kubectl auth can-i list deployments.apps -n kube-system",
+    method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoyChdhdXRob3JpemF0aW9uLms4cy5pby92MRIXU2VsZlN1YmplY3RBY2Nlc3NSZXZpZXcSTAoQCgASABoAIgAqADIAOABCABIuCiwKC2t1YmUtc3lzdGVtEgRsaXN0GgRhcHBzIgAqC2RlcGxveW1lbnRzMgA6ABoICAASABoAIAAaACIA",
+  },
+  {
+    name: "ssar-subresource",
+    command: "kubectl auth can-i get pods --subresource=log --all-namespaces",
+    method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoyChdhdXRob3JpemF0aW9uLms4cy5pby92MRIXU2VsZlN1YmplY3RBY2Nlc3NSZXZpZXcSOAoQCgASABoAIgAqADIAOABCABIaChgKABIDZ2V0GgAiACoEcG9kczIDbG9nOgAaCAgAEgAaACAAGgAiAA==",
+  },
+  {
+    name: "ssar-nonresource",
+    command: "kubectl auth can-i get /healthz",
+    method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoyChdhdXRob3JpemF0aW9uLms4cy5pby92MRIXU2VsZlN1YmplY3RBY2Nlc3NSZXZpZXcSLwoQCgASABoAIgAqADIAOABCABIREg8KCC9oZWFsdGh6EgNnZXQaCAgAEgAaACAAGgAiAA==",
+  },
+  {
+    name: "ssrr",
+    command: "kubectl auth can-i --list -n ns1",
+    method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoxChdhdXRob3JpemF0aW9uLms4cy5pby92MRIWU2VsZlN1YmplY3RSdWxlc1JldmlldxIfChAKABIAGgAiACoAMgA4AEIAEgUKA25zMRoEGAAiABoAIgA=",
+  },
+  {
+    name: "selfsubjectreview",
+    command: "kubectl auth whoami",
+    method: "POST", path: "/apis/authentication.k8s.io/v1/selfsubjectreviews", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAotChhhdXRoZW50aWNhdGlvbi5rOHMuaW8vdjESEVNlbGZTdWJqZWN0UmV2aWV3EhoKEAoAEgAaACIAKgAyADgAQgASBgoECgASABoAIgA=",
+  },
+  {
+    name: "tokenrequest",
+    command: "kubectl create token sa1 --duration=10m --audience=https://example.com --bound-object-kind=Pod --bound-object-name=p1 --bound-object-uid=0b6f1f6e-0000-4000-8000-000000000001",
+    method: "POST", path: "/api/v1/namespaces/default/serviceaccounts/sa1/token", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAooChhhdXRoZW50aWNhdGlvbi5rOHMuaW8vdjESDFRva2VuUmVxdWVzdBJnChAKABIAGgAiACoAMgA4AEIAEk0KE2h0dHBzOi8vZXhhbXBsZS5jb20aMwoDUG9kEgJ2MRoCcDEiJDBiNmYxZjZlLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMSDYBBoECgASABoAIgA=",
+  },
+  {
+    name: "pod-debug-node",
+    command: "kubectl debug node/n1 --image=busybox --profile=general",
+    note: "kubectl debug node/… creates a Pod through the typed client",
+    method: "POST", path: "/api/v1/namespaces/default/pods", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoJCgJ2MRIDUG9kEs8BCiYKFm5vZGUtZGVidWdnZXItbjEtaDVuZ20SABoAIgAqADIAOABCABKPAQoSCglob3N0LXJvb3QSBQoDCgEvEkUKCGRlYnVnZ2VyEgdidXN5Ym94KgBCAEoYCglob3N0LXJvb3QQABoFL2hvc3QiADIAagByAIABAIgBAJABAKIBBEZpbGUaBU5ldmVyMgBCAEoAUgJuMVgBYAFoAYIBAIoBAJoBALIBDgoAEgZFeGlzdHMaACIAwgEAGhMKABoAIgAqADIASgBaAHIAiAEAGgAiAA==",
+  },
+  {
+    name: "deleteoptions-drain",
+    command: "kubectl drain n1 --force --disable-eviction --grace-period=0",
+    method: "DELETE", path: "/api/v1/namespaces/default/pods/p-n1", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoTCgJ2MRINRGVsZXRlT3B0aW9ucxICCAAaACIA",
+  },
+  {
+    name: "deleteoptions-drain-default",
+    command: "kubectl drain n1 --force --disable-eviction",
+    method: "DELETE", path: "/api/v1/namespaces/default/pods/p-n1", contentType: "application/vnd.kubernetes.protobuf",
+    body: "azhzAAoTCgJ2MRINRGVsZXRlT3B0aW9ucxIAGgAiAA==",
+  },
+  {
+    name: "eviction",
+    command: "kubectl drain n2 --force",
+    note: "with pods/eviction in discovery: drain posts an Eviction",
+    method: "POST", path: "/api/v1/namespaces/default/pods/p-n2/eviction", contentType: "application/json",
+    body: "eyJraW5kIjoiRXZpY3Rpb24iLCJhcGlWZXJzaW9uIjoicG9saWN5L3YxIiwibWV0YWRhdGEiOnsibmFtZSI6InAtbjIiLCJuYW1lc3BhY2UiOiJkZWZhdWx0IiwiY3JlYXRpb25UaW1lc3RhbXAiOm51bGx9LCJkZWxldGVPcHRpb25zIjp7fX0K",
+  },
+];
