@@ -1,9 +1,9 @@
 /** tskube-apiserver: configuration, logger, PKI, storage, then the server (design habit 1). */
 import { createLogger } from '@tskube/log';
-import { EtcdStorage } from '@tskube/storage';
+import { CachedStorage, EtcdStorage } from '@tskube/storage';
 import { RESOURCES } from '@tskube/api';
 import { loadConfig } from './config.js';
-import { ensurePki, loadKubeletClientTls, loadServingTls, parseSanList } from './pki/index.js';
+import { ensurePki, loadKubeletClientTls, loadServiceAccountKey, loadServingTls, parseSanList } from './pki/index.js';
 import { buildApiServer } from './server.js';
 import { SchemaCodec } from './handlers/schema-codec.js';
 import { OpenApiV3 } from './handlers/openapi.js';
@@ -17,12 +17,15 @@ async function main(): Promise<void> {
   });
   const serving = await loadServingTls(pki.paths);
   const kubeletClient = await loadKubeletClientTls(pki.paths);
-  const storage = new EtcdStorage({ endpoints: config.etcdServers, logger: log.child({ subsystem: 'storage' }) });
+  const etcd = new EtcdStorage({ endpoints: config.etcdServers, logger: log.child({ subsystem: 'storage' }) });
+  // Watches, resourceVersion=0 and not-older-than reads of every resource come from the watch cache.
+  const storage = new CachedStorage(etcd, { logger: log.child({ subsystem: 'watch-cache' }) });
   const server = buildApiServer({
     storage, logger: log, version: config.version, codec: new SchemaCodec(), openapi: new OpenApiV3(RESOURCES),
     tls: { key: serving.key, cert: serving.cert, clientCA: serving.ca, kubeletClient: { key: kubeletClient.key, cert: kubeletClient.cert } },
     maxRequestBytes: config.maxRequestBytes, minRequestTimeoutSeconds: config.minRequestTimeoutSeconds,
     externalAddress: new URL(config.externalUrl).host,
+    serviceClusterIPRanges: config.serviceClusterIPRanges, serviceAccountKey: await loadServiceAccountKey(pki.paths.pkiDir),
   });
   const abort = new AbortController();
   await server.start({ port: config.securePort, host: config.bindAddress, signal: abort.signal });

@@ -23,6 +23,7 @@ import { HealthEndpoints } from './handlers/health.js';
 import { sendError, sendJson } from './handlers/respond.js';
 import type { BodyCodec } from './handlers/codec.js';
 import { ApiServerMetrics } from './metrics.js';
+import { fieldManagerFor } from './fieldmanager/index.js';
 
 export interface OpenApiEndpoint {
   /** Serves /openapi/v3 and /openapi/v3/<gv>; false for other paths. */
@@ -49,6 +50,10 @@ export interface ApiServerDeps {
   minRequestTimeoutSeconds?: number;
   /** Address clients reach us at, for legacy /api discovery. */
   externalAddress?: string;
+  /** Service ClusterIP ranges (default 10.96.0.0/12). */
+  serviceClusterIPRanges?: readonly string[];
+  /** Service account token signing key (PEM, pki/sa.key); absent: an in-memory key. */
+  serviceAccountKey?: { privateKeyPem: string; publicKeyPem: string };
 }
 
 export interface ApiServer {
@@ -68,7 +73,13 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
     [new NamespaceLifecycle(namespaceGetter(() => registry, log))],
   );
   const kubelets = new KubeletClient(deps.tls.kubeletClient ?? {});
-  registry = buildRegistry({ storage: deps.storage, admission, kubelets, logger: log });
+  registry = buildRegistry({
+    storage: deps.storage, admission, kubelets, logger: log,
+    ...(deps.serviceClusterIPRanges ? { serviceClusterIPRanges: deps.serviceClusterIPRanges } : {}),
+    ...(deps.serviceAccountKey ? { serviceAccountKey: deps.serviceAccountKey } : {}),
+  });
+  // stops the registry's background work (module bootstrap hooks) on close
+  const stopping = new AbortController();
   const metrics = new ApiServerMetrics();
   const authn: Authenticator = new UnionAuthenticator([new X509Authenticator()]);
   const authz: Authorizer = new UnionAuthorizer([new PublicInfoAuthorizer(), new AuthenticatedAuthorizer()]);
@@ -78,6 +89,7 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
   const resources = new ResourceHandler({
     registry, codec: deps.codec, log, maxRequestBytes: deps.maxRequestBytes ?? 3 * 1024 * 1024,
     minRequestTimeoutSeconds: deps.minRequestTimeoutSeconds ?? 1800,
+    fieldManager: fieldManagerFor(registry, log),
     onWatch: (d, def) => metrics.longRunning.inc({ group: def.group, version: def.version, resource: def.plural }, d),
   });
   const ping = { name: 'ping', check: async () => {} };
@@ -163,10 +175,14 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
             if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
           }
         }
+        await registry.bootstrap({
+          signal: stopping.signal, securePort: boundPort,
+          ...(deps.externalAddress ? { advertiseAddress: deps.externalAddress.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') } : {}),
+        });
         bootstrapped = true;
         return;
       } catch (e) {
-        if (signal?.aborted) return;
+        if (signal?.aborted || stopping.signal.aborted) return;
         log.warn('bootstrap waiting for storage', { err: e, retryInMs: delay });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 5000);
@@ -190,6 +206,7 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
       return boundPort;
     },
     async close() {
+      stopping.abort();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

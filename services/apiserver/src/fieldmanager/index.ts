@@ -3,9 +3,9 @@
  * for every write: `update` for creates, updates and non-apply patches (records an "Update"
  * operation by the manager), `apply` for `application/apply-patch+yaml` patches.
  *
- * This is the seam; the implementation that tracks field ownership arrives with the
- * server-side apply work. Until then writes keep whatever managedFields they carry and apply
- * patches are refused with 415.
+ * The implementation is StructuredFieldManager (./field-manager.ts; design in
+ * docs/field-management.md); NoopFieldManager keeps whatever managedFields writes
+ * carry and refuses apply patches with 415 (for tests that do not care).
  */
 import { unsupportedMediaType, type GroupVersionKind, type KubeObject } from '@tskube/api';
 
@@ -24,9 +24,10 @@ export interface FieldManager {
   /**
    * Server-side apply of `applied` (a decoded, partial object) onto `live` (null: create).
    * Returns the object to store; throws a 409 Conflict with FieldManagerConflict causes when
-   * another manager owns a changed field and `force` is false.
+   * another manager owns a changed field and `force` is false. `name` is the name on the URL
+   * (the applied object must match it; it must carry it to create).
    */
-  apply(live: KubeObject | null, applied: KubeObject, ctx: FieldManagerContext & { force: boolean }): KubeObject;
+  apply(live: KubeObject | null, applied: KubeObject, ctx: FieldManagerContext & { force: boolean; name?: string }): KubeObject;
 }
 
 export class NoopFieldManager implements FieldManager {
@@ -43,3 +44,7 @@ export function managerFromUserAgent(ua: string | undefined): string {
   const prog = (ua ?? '').split('/')[0]?.trim();
   return prog || 'unknown';
 }
+
+export { StructuredFieldManager, LAST_APPLIED_ANNOTATION, type StructuredFieldManagerOptions } from './field-manager.js';
+export { toScaleManagedFields, toParentManagedFields, type ScaleMapping } from './scale.js';
+export { fieldManagerFor } from './wiring.js';

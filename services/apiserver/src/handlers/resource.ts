@@ -15,7 +15,7 @@ import type { ApiRegistry } from '../registry/index.js';
 import { can, type ApiWatch, type DeleteOptions, type ListQuery, type RequestContext, type Rest, type UpdatedObjectInfo } from '../registry/rest.js';
 import type { TableConvertor } from '../registry/strategy.js';
 import { defaultTable } from '../tables/tables.js';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../patch/patch.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, goValue, patchDecodeError } from '../patch/patch.js';
 import type { BodyCodec } from './codec.js';
 import { NoopFieldManager, managerFromUserAgent, type FieldManager, type FieldManagerContext } from '../fieldmanager/index.js';
 import { readBody } from './body.js';
@@ -189,7 +189,7 @@ export class ResourceHandler {
       // YAML (JSON is YAML too); the applied configuration is decoded like a create body
       const applied = this.d.codec.decodeRequest(raw, 'yaml', gvk, fv);
       warnings.push(...applied.warnings);
-      return { isApply: true, fn: (live) => this.fm.apply(live, applied.object, { ...fmc, force }) };
+      return { isApply: true, fn: (live) => this.fm.apply(live, structuredClone(applied.object), { ...fmc, force, name }) };
     }
     const patch = this.d.codec.parse(raw, 'json').value;
     if (format !== 'json-patch' && !isObject(patch)) throw badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : typeof patch} into Go value of type map[string]interface {}`);
@@ -204,7 +204,10 @@ export class ResourceHandler {
         if (!isObject(r)) throw badRequest('the merge patch did not produce an object');
         patched = r;
       } else patched = applyStrategicMergePatch(base, patch, schema);
-      const decoded = this.d.codec.decode(patched, gvk, fv);
+      let decoded: { object: KubeObject; warnings: string[] };
+      try { decoded = this.d.codec.decode(patched, gvk, fv); } catch (e) {
+        throw patchDecodeError(e, format === 'strategic-merge-patch' ? goValue(patch) : JSON.stringify(patched));
+      }
       warnings.push(...decoded.warnings);
       return this.fm.update(decoded.object, existing, fmc);
     } };
