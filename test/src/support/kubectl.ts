@@ -32,10 +32,11 @@ export class Kubectl {
     this.bin = kubectlBinary(version);
   }
 
-  run(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  run(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<KubectlResult> {
     const full = ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...(this.server ? ['--server', this.server] : []), ...args];
     return new Promise((resolve) => {
-      const child = execFile(this.bin, full, { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+      const child = execFile(this.bin, full, { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout, stderr });
       });
@@ -45,7 +46,7 @@ export class Kubectl {
   }
 
   /** Runs and fails with the full output unless kubectl exits 0. */
-  async ok(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  async ok(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<string> {
     const r = await this.run(args, opts);
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     return r.stdout;

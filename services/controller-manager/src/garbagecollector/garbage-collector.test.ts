@@ -47,8 +47,11 @@ describe('GarbageCollector', () => {
   const pods = async () => (await h.fake.resource(Resources.pods).list({ namespace: 'default' })).items;
   const rsExists = async (name: string) => (await h.fake.resource(Resources.replicaSets).list({ namespace: 'default' })).items.some((r) => r.metadata?.name === name);
 
-  it('watches every listable, deletable resource except events', () => {
-    assert.deepEqual(collectableResources().map((d) => d.plural).sort(), ['leases', 'namespaces', 'nodes', 'pods', 'replicasets']);
+  it('watches every listable, deletable resource except events, once per group and resource', () => {
+    const got = collectableResources().map((d) => `${d.group}/${d.plural}`);
+    for (const want of ['/pods', '/nodes', '/namespaces', 'apps/replicasets', 'coordination.k8s.io/leases']) assert.ok(got.includes(want), want);
+    assert.ok(!got.includes('/events') && !got.includes('events.k8s.io/events'), 'events are not collected');
+    assert.equal(new Set(got).size, got.length, 'no resource twice (HorizontalPodAutoscalers are served as v2 and v1)');
   });
 
   it('background: dependents of a vanished owner are deleted, after a live check; others stay', async () => {

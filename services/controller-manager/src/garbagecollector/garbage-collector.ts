@@ -25,6 +25,7 @@
  * breaking of upstream (unblocking owner references of dependents that are themselves in
  * foreground deletion) and its OwnerRefInvalidNamespace events.
  */
+import { preferredVersions } from '../util/resources.js';
 import {
   RESOURCES, isApiError, jsonEqual, objectKey, splitKey, type OwnerReference, type ResourceDef,
 } from '@tskube/api';
@@ -49,7 +50,7 @@ type OwnerState = 'solid' | 'dangling' | 'waiting';
 
 /** Resources the collector watches: list + watch + delete, not events (upstream ignoredResources). */
 export function collectableResources(all: readonly ResourceDef[] = RESOURCES): ResourceDef[] {
-  return all.filter((d) => ['list', 'watch', 'delete'].every((v) => d.verbs.includes(v as ResourceDef['verbs'][number]))
+  return preferredVersions(all).filter((d) => ['list', 'watch', 'delete'].every((v) => d.verbs.includes(v as ResourceDef['verbs'][number]))
     && !(d.kind === 'Event' && (d.group === '' || d.group === 'events.k8s.io')));
 }
 

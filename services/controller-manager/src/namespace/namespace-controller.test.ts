@@ -38,8 +38,11 @@ describe('namespace conditions', () => {
     assert.deepEqual([rem.status, rem.reason, rem.message, rem.lastTransitionTime], ['False', 'ContentRemoved', 'All content successfully removed', '2025-01-01T00:02:00Z']);
   });
 
-  it('empties every namespaced resource that can be listed and deleted', () => {
-    assert.deepEqual(namespacedContentResources().map((d) => d.plural), ['pods', 'events', 'replicasets', 'leases']);
+  it('empties every namespaced resource that can be listed and deleted, once per group and resource', () => {
+    const got = namespacedContentResources().map((d) => `${d.group}/${d.plural}`);
+    for (const want of ['/pods', '/events', 'apps/replicasets', 'coordination.k8s.io/leases']) assert.ok(got.includes(want), want);
+    assert.ok(!got.includes('/nodes') && !got.includes('/namespaces'), 'cluster-scoped resources are not namespace content');
+    assert.equal(new Set(got).size, got.length, 'no resource twice');
   });
 });
 

@@ -17,6 +17,7 @@
  *     spec.finalizers, after which the apiserver removes the namespace.
  * Safe to run twice: deleting what is already being deleted is skipped, NotFound ignored.
  */
+import { preferredVersions } from '../util/resources.js';
 import { RESOURCES, isApiError, rfc3339, type Namespace, type ResourceDef } from '@tskube/api';
 import {
   Resources, WorkQueue, type ApiObject, type Client, type Informer, type InformerFactory, type ReconcileResult,
@@ -33,7 +34,7 @@ const FINALIZER_ESTIMATE_SECONDS = 15;
 
 /** The namespaced resources a namespace is emptied of: list + delete. */
 export function namespacedContentResources(all: readonly ResourceDef[] = RESOURCES): ResourceDef[] {
-  return all.filter((d) => d.namespaced && d.verbs.includes('list') && d.verbs.includes('delete'));
+  return preferredVersions(all).filter((d) => d.namespaced && d.verbs.includes('list') && d.verbs.includes('delete'));
 }
 
 /** Upstream prints a GroupVersionResource as {group version resource}. */
