@@ -43,7 +43,7 @@ for project in "$@"; do
     sleep 2
   done
   if [ -n "$(leftovers "$project")" ]; then
-    echo "compose-cleanup: could not remove everything of project $project:" $(leftovers "$project") >&2
+    echo "compose-cleanup: could not remove everything of project $project: $(leftovers "$project" | tr "\n" " ")" >&2
     status=1
   fi
 done
