@@ -39,9 +39,24 @@ export function newControllerRef(owner: KubeObject, gvk: { apiVersion: string; k
   };
 }
 
-/** Deep copy of plain JSON data: cached objects are read-only, so clone before changing. */
+/**
+ * Deep copy of plain JSON data (objects, arrays, strings, numbers, booleans, null): cached
+ * objects are read-only, so clone before changing. Hand-written because it runs on every
+ * write and watch event, where it is several times faster than structuredClone.
+ */
 export function deepCopy<T>(v: T): T {
-  return structuredClone(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = deepCopy(v[i] as unknown);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = deepCopy(x);
+  }
+  return out as T;
 }
 
 /** Structural equality of JSON values (object key order does not matter). */

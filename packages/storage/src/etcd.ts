@@ -12,7 +12,7 @@ import type {
 } from './interface.js';
 import { StorageError, exists, notFound, isStorageError } from './errors.js';
 import {
-  EventQueue, checkPreconditions, decode, decodeContinue, encode, encodeContinue, filterEvent, parseRevision, sameContent,
+  EventQueue, checkPreconditions, copyJson, decode, decodeContinue, encode, encodeContinue, filterEvent, parseRevision, sameContent,
 } from './util.js';
 
 export interface EtcdStorageOptions {
@@ -117,7 +117,7 @@ export class EtcdStorage implements Storage {
       const put = await this.putOp(key, obj, opts.ttlSeconds);
       const res = await this.client.if(key, 'Create', '==', 0).then(put).commit();
       if (!res.succeeded) throw exists(key);
-      const out = structuredClone(obj) as StoredObject;
+      const out = copyJson(obj) as StoredObject;
       mutableMeta(out).resourceVersion = String(rev(res.header.revision));
       return out;
     } catch (e) {
@@ -204,13 +204,13 @@ export class EtcdStorage implements Storage {
         const current = kv ? decode(key, kv.value, rev(kv.mod_revision)) : null;
         if (!current && !opts.ignoreNotFound) throw notFound(key);
         if (current) checkPreconditions(key, opts.preconditions, current);
-        const next = await callback(() => tryUpdate(current ? structuredClone(current) : null));
+        const next = await callback(() => tryUpdate(current ? copyJson(current) : null));
         if (current && sameContent(next, current)) return current;
         const put = await this.putOp(key, next, opts.ttlSeconds);
         const cmp = current ? this.client.if(key, 'Mod', '==', rev(kv!.mod_revision)) : this.client.if(key, 'Create', '==', 0);
         const res = await cmp.then(put).commit();
         if (!res.succeeded) continue; // changed underneath: recompute from the fresh state
-        const out = structuredClone(next) as StoredObject;
+        const out = copyJson(next) as StoredObject;
         mutableMeta(out).resourceVersion = String(rev(res.header.revision));
         return out;
       }

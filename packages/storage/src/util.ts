@@ -1,6 +1,6 @@
 /** Pieces shared by the etcd and memory implementations. */
 import type { StoredObject, KubeObject } from '@tskube/api';
-import { mutableMeta } from '@tskube/api';
+import { deepCopy, mutableMeta } from '@tskube/api';
 import { StorageError } from './errors.js';
 import type { Preconditions, Predicate, StorageEvent, StorageWatch } from './interface.js';
 
@@ -150,13 +150,5 @@ export class EventQueue implements StorageWatch {
  * times faster than structuredClone for JSON trees (10,000 pods: ~50 ms against ~400 ms).
  */
 export function copyJson<T>(v: T): T {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) {
-    const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i] as unknown);
-    return out as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = copyJson((v as Record<string, unknown>)[k]);
-  return out as T;
+  return deepCopy(v);
 }

@@ -29,14 +29,23 @@ function asList(v: string | string[] | undefined): string[] {
  * rejectUnauthorized false, so anonymous requests still reach /healthz); CN is the user, O the groups.
  */
 export class X509Authenticator implements Authenticator {
+  /**
+   * The peer certificate cannot change during a TLS connection (no renegotiation), so the
+   * user is worked out once per connection: keep-alive clients send thousands of requests.
+   */
+  private readonly perSocket = new WeakMap<TLSSocket, UserInfo | null>();
+
   authenticate(req: IncomingMessage): UserInfo | null {
     const sock = req.socket as TLSSocket;
     if (typeof sock.getPeerCertificate !== 'function' || !sock.authorized) return null;
+    const known = this.perSocket.get(sock);
+    if (known !== undefined) return known;
     const cert: PeerCertificate = sock.getPeerCertificate();
     const cn = cert.subject?.CN;
-    if (!cn || Array.isArray(cn)) return null;
-    const groups = asList(cert.subject.O as string | string[] | undefined);
-    return { username: cn, groups: [...groups, 'system:authenticated'] };
+    const groups = asList(cert.subject?.O as string | string[] | undefined);
+    const user = !cn || Array.isArray(cn) ? null : { username: cn, groups: [...groups, 'system:authenticated'] };
+    this.perSocket.set(sock, user);
+    return user;
   }
 }
 

@@ -80,14 +80,25 @@ export function buildRegistry(deps: RegistryDeps, modules: readonly ResourceModu
   };
 }
 
-/** Namespace lookup for admission: null when it does not exist. */
+/**
+ * Namespace lookup for admission: null when it does not exist. Like upstream's lister with a
+ * live fallback: the watch cache answers; a miss (a namespace created a moment ago) is
+ * checked against storage before it counts as absent.
+ */
 export function namespaceGetter(registry: () => ApiRegistry, logger: Logger): (name: string) => Promise<Namespace | null> {
   const sys = systemContext(logger);
+  const notFound = (e: unknown) => (e as { code?: number }).code === 404;
   return async (name) => {
+    const store = registry().store('Namespace');
     try {
-      return typed<Namespace>(await registry().store('Namespace').get(sys, name));
+      return typed<Namespace>(await store.get(sys, name, { resourceVersion: '0' }));
     } catch (e) {
-      if ((e as { code?: number }).code === 404) return null;
+      if (!notFound(e)) throw e;
+    }
+    try {
+      return typed<Namespace>(await store.get(sys, name));
+    } catch (e) {
+      if (notFound(e)) return null;
       throw e;
     }
   };

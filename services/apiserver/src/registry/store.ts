@@ -12,7 +12,7 @@
  */
 import { randomUUID, randomInt } from 'node:crypto';
 import {
-  ApiError, alreadyExists, badRequest, conflict, field, internalError, invalid, jsonEqual, mutableMeta, notFound,
+  ApiError, alreadyExists, badRequest, deepCopy, conflict, field, internalError, invalid, jsonEqual, mutableMeta, notFound,
   parseFieldSelector, parseSelector, fieldsMatch, matches, rfc3339, resourceExpired, requestEntityTooLarge,
   serviceUnavailable, validateObjectMeta, validateObjectMetaUpdate, apiVersionOf, isDNS1123Subdomain,
   type FieldError, type KubeList, type KubeObject, type ResourceDef, type StoredObject, type FieldSelector, type Selector,
@@ -186,9 +186,13 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
 
   // ---- reads --------------------------------------------------------------------------
 
-  async get(ctx: RequestContext, name: string): Promise<StoredObject> {
+  /**
+   * Reads one object. `resourceVersion: '0'` accepts any recent state (the watch cache
+   * answers); unset reads the latest state from storage.
+   */
+  async get(ctx: RequestContext, name: string, opts: { resourceVersion?: string } = {}): Promise<StoredObject> {
     try {
-      return this.withKind(await this.storage.get(this.keyFor(ctx.namespace, name)));
+      return this.withKind(await this.storage.get(this.keyFor(ctx.namespace, name), opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}));
     } catch (e) {
       throw this.translate(e, name, 'get');
     }
@@ -253,7 +257,7 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
   // ---- create -------------------------------------------------------------------------
 
   async create(ctx: RequestContext, input: KubeObject): Promise<StoredObject> {
-    const obj = structuredClone(input);
+    const obj = deepCopy(input);
     const meta = mutableMeta(obj);
     this.checkNamespace(ctx, obj);
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
@@ -321,7 +325,7 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
         created = false;
         // the live object in the served version (stored objects may be in another version)
         const existing = stored ? this.withKind(stored) : null;
-        const next = structuredClone(await info(existing));
+        const next = deepCopy(await info(existing));
         const meta = mutableMeta(next);
         if (meta.name && meta.name !== name) {
           throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
@@ -447,7 +451,7 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
     if (finalizers.size > 0 || grace > 0) {
       // Graceful: mark the object; whoever owns the finalizers (or the kubelet) removes it.
       const mark = (cur: StoredObject): StoredObject => {
-        const obj = structuredClone(cur);
+        const obj = deepCopy(cur);
         const meta = mutableMeta(obj);
         const fins = new Set(meta.finalizers ?? []);
         if (addFinalizer) fins.add(addFinalizer);
