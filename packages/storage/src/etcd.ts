@@ -63,6 +63,9 @@ export class EtcdStorage implements Storage {
     const options: IOptions = {
       hosts: opts.endpoints,
       dialTimeout: 5_000,
+      // A list of every pod is one range response of many MiB; grpc-js refuses more than
+      // 4 MiB by default. Upstream's etcd client lifts the limit the same way.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
     };
     this.client = new Etcd3(options);
@@ -82,7 +85,8 @@ export class EtcdStorage implements Storage {
     // A watch that etcd cancels (compaction overtook it) must be restarted from a fresh list.
     if (/Watcher canceled/.test(msg)) return new StorageError('Expired', key, msg);
     if (/required revision is a future revision/.test(msg)) return new StorageError('InvalidArgument', key, 'Too large resource version');
-    if (/request is too large|message larger than max/i.test(msg)) return new StorageError('TooLarge', key, msg);
+    // etcd refusing a write over its request size limit (--max-request-bytes)
+    if (/request is too large/i.test(msg)) return new StorageError('TooLarge', key, msg);
     if (e instanceof GRPCUnavailableError || e instanceof GRPCDeadlineExceededError || /unavailable|deadline|ECONNREFUSED|No connection established|circuit/i.test(msg)) {
       return new StorageError('Unreachable', key, `etcd is unreachable: ${msg}`);
     }
