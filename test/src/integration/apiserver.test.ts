@@ -93,6 +93,16 @@ describe('writes and errors', () => {
     assert.deepEqual(causes.map((x) => x.field).sort(), ['spec.containers[0].image', 'spec.containers[0].ports[0].containerPort']);
   });
 
+  test('an object larger than etcd stores (1.5 MiB) is refused with a clear 413, not a 500', async () => {
+    const r = await request(c, 'POST', '/api/v1/namespaces/default/events', { body: JSON.stringify({
+      apiVersion: 'v1', kind: 'Event', metadata: { name: 'huge' }, involvedObject: { kind: 'Pod', name: 'p1', namespace: 'default' },
+      reason: 'Huge', type: 'Normal', message: 'x'.repeat(2 * 1024 * 1024),
+    }) });
+    assert.equal(r.status, 413, r.body.slice(0, 300));
+    assert.match(r.json<{ message: string }>().message, /too large to store.*etcd accepts at most/);
+    assert.equal((await request(c, 'GET', '/readyz')).status, 200);
+  });
+
   test('stale resourceVersion on update is 409 Conflict; status and spec writes stay apart', async () => {
     const cur = (await request(c, 'GET', '/api/v1/namespaces/default/pods/p1')).json<Record<string, unknown> & { metadata: { resourceVersion: string } }>();
     const upd = await request(c, 'PUT', '/api/v1/namespaces/default/pods/p1', { body: JSON.stringify({ ...cur, metadata: { ...cur.metadata, labels: { app: 'web', v: '2' } }, status: { phase: 'Running' } }) });

@@ -117,3 +117,20 @@ test('lists select by label and field; unsupported field labels are 400', async 
   assert.deepEqual((await s.pods.list(ctx(''), { fieldSelector: 'metadata.namespace=default,spec.nodeName!=n1' })).items.map((p) => p.metadata!.name), ['a']);
   await assert.rejects(s.pods.list(ctx(), { fieldSelector: 'spec.image=x' }), (e) => code(e) === '400 BadRequest');
 });
+
+test('events expire after their TTL (1 h); other kinds do not', async () => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const storage = new MemoryStorage({ now: () => now });
+  let reg!: ApiRegistry;
+  const admission = new AdmissionChain([], [new NamespaceLifecycle(namespaceGetter(() => reg, nullLogger()))]);
+  reg = buildRegistry({ storage, admission, kubelets: new KubeletClient(), logger: nullLogger() });
+  await reg.store('Namespace').create(ctx(''), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  const events = reg.store('Event');
+  await events.create(ctx(), { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1' }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'R', message: 'm', type: 'Normal' });
+  await reg.store('Pod').create(ctx(), pod('stays'));
+  now += 59 * 60 * 1000;
+  await events.get(ctx(), 'e1');
+  now += 2 * 60 * 1000;
+  await assert.rejects(events.get(ctx(), 'e1'), (e) => code(e) === '404 NotFound');
+  await reg.store('Pod').get(ctx(), 'stays');
+});
