@@ -1,14 +1,18 @@
 #!/bin/sh
 # compose-cleanup.sh PROJECT...: remove everything a tskube compose project left behind.
 #
+#   0. SIGKILL every service of the project first: a controller-manager or kubelet still
+#      running would create replacement pods while we remove them, and a container created
+#      during its network's removal can leave a stale endpoint behind in Docker
 #   1. pod containers the project's kubelets created outside compose (label
-#      tskube.cluster=<project>); they sit on the project's network, so they go first
+#      tskube.cluster=<project>), app containers before their pause (sandbox) containers:
+#      removing a sandbox while containers still share its network namespace can also leave
+#      a stale endpoint, and the network then cannot be removed ("has active endpoints")
 #   2. `docker compose -p <project> down -v --remove-orphans` (services, volumes, network)
 #   3. the project's default network, if `down` could not remove it
 #
 # Works without the compose file (down by project name uses the containers' labels).
-# Idempotent: a project that does not exist is fine. Steps may fail transiently (a kubelet
-# still running during `down` starts one more container, so the network is busy); the exit
+# Idempotent: a project that does not exist is fine. Steps may fail transiently; the exit
 # status is non-zero only if something of the project is still there at the end.
 set -u
 
@@ -16,6 +20,17 @@ if [ $# -eq 0 ]; then
   echo "usage: $0 PROJECT..." >&2
   exit 2
 fi
+
+remove_pods() { # project
+  for type in container podsandbox; do
+    ids=$(docker ps -aq --filter "label=tskube.cluster=$1" --filter "label=io.kubernetes.docker.type=$type")
+    # shellcheck disable=SC2086
+    [ -z "$ids" ] || docker rm -f -v $ids >/dev/null 2>&1
+  done
+  ids=$(docker ps -aq --filter "label=tskube.cluster=$1")
+  # shellcheck disable=SC2086
+  [ -z "$ids" ] || docker rm -f -v $ids >/dev/null 2>&1
+}
 
 leftovers() { # what of project $1 still exists
   docker ps -aq --filter "label=tskube.cluster=$1"
@@ -26,15 +41,11 @@ leftovers() { # what of project $1 still exists
 
 status=0
 for project in "$@"; do
+  docker compose -p "$project" kill >/dev/null 2>&1
   for _ in 1 2 3; do
-    pods=$(docker ps -aq --filter "label=tskube.cluster=$project")
-    # shellcheck disable=SC2086
-    [ -z "$pods" ] || docker rm -f -v $pods >/dev/null 2>&1
+    remove_pods "$project"
     docker compose -p "$project" down -v --remove-orphans --timeout 10 >/dev/null 2>&1
-    # a kubelet still running during `down` may have started one more pod container
-    pods=$(docker ps -aq --filter "label=tskube.cluster=$project")
-    # shellcheck disable=SC2086
-    [ -z "$pods" ] || docker rm -f -v $pods >/dev/null 2>&1
+    remove_pods "$project"
     for net in $(docker network ls -q --filter "label=com.docker.compose.project=$project") \
                $(docker network ls -q --filter "name=${project}_default"); do
       docker network rm "$net" >/dev/null 2>&1
