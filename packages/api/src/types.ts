@@ -9,9 +9,18 @@ export type { ObjectMeta, ListMeta, Status, StatusCause, StatusDetails, OwnerRef
 export type {
   Pod, PodSpec, PodStatus, PodCondition, Container, ContainerStatus, ContainerState, Namespace,
   Node, NodeStatus, NodeCondition, NodeAddress, Event, ObjectReference, Binding, ResourceRequirements,
-  Taint, Toleration, EventSource,
+  Taint, Toleration, EventSource, PodTemplateSpec, Service, ServiceSpec, ServicePort, Endpoints, EndpointSubset,
+  EndpointAddress, EndpointPort, ServiceAccount, ReplicationController, ReplicationControllerSpec,
+  ReplicationControllerStatus, PersistentVolumeClaim, PersistentVolume, ConfigMap, Secret,
 } from 'kubernetes-types/core/v1.js';
-export type { ReplicaSet, ReplicaSetSpec, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+export type {
+  ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, Deployment, DeploymentSpec, DeploymentStatus, DeploymentCondition,
+  StatefulSet, StatefulSetSpec, StatefulSetStatus, DaemonSet, DaemonSetSpec, DaemonSetStatus, ControllerRevision,
+} from 'kubernetes-types/apps/v1.js';
+export type { Job, JobSpec, JobStatus, JobCondition, CronJob, CronJobSpec, CronJobStatus } from 'kubernetes-types/batch/v1.js';
+export type { EndpointSlice, Endpoint as SliceEndpoint, EndpointPort as SliceEndpointPort } from 'kubernetes-types/discovery/v1.js';
+export type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+export type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 export type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 export type { LabelSelector, LabelSelectorRequirement } from 'kubernetes-types/meta/v1.js';
 

@@ -3,7 +3,9 @@
  * read-only view of cached objects.
  */
 import type {
-  Event, Lease, ListMeta, Namespace, Node, ObjectMeta, Pod, ReplicaSet, ResourceDef,
+  ConfigMap, ControllerRevision, CronJob, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Job, Lease, ListMeta,
+  Namespace, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget, PriorityClass,
+  ReplicaSet, ReplicationController, ResourceDef, Secret, Service, ServiceAccount, StatefulSet,
 } from '@tskube/api';
 import { RESOURCES } from '@tskube/api';
 
@@ -61,8 +63,8 @@ export interface ResourceType<T extends ApiObject = ApiObject, N extends boolean
   readonly __object?: T;
 }
 
-function typed<T extends ApiObject, N extends boolean>(plural: string, namespaced: N): ResourceType<T, N> {
-  const def = RESOURCES.find((r) => r.plural === plural);
+function typed<T extends ApiObject, N extends boolean>(plural: string, namespaced: N, group?: string): ResourceType<T, N> {
+  const def = RESOURCES.find((r) => r.plural === plural && (group === undefined || r.group === group));
   if (!def || def.namespaced !== namespaced) throw new Error(`resource table has no ${namespaced ? 'namespaced' : 'cluster-scoped'} "${plural}"`);
   return { group: def.group, version: def.version, plural: def.plural, kind: def.kind, namespaced };
 }
@@ -75,6 +77,23 @@ export const Resources = {
   events: typed<Event, true>('events', true),
   replicaSets: typed<ReplicaSet, true>('replicasets', true),
   leases: typed<Lease, true>('leases', true),
+  deployments: typed<Deployment, true>('deployments', true),
+  statefulSets: typed<StatefulSet, true>('statefulsets', true),
+  daemonSets: typed<DaemonSet, true>('daemonsets', true),
+  controllerRevisions: typed<ControllerRevision, true>('controllerrevisions', true),
+  replicationControllers: typed<ReplicationController, true>('replicationcontrollers', true),
+  jobs: typed<Job, true>('jobs', true),
+  cronJobs: typed<CronJob, true>('cronjobs', true),
+  services: typed<Service, true>('services', true),
+  endpoints: typed<Endpoints, true>('endpoints', true),
+  endpointSlices: typed<EndpointSlice, true>('endpointslices', true),
+  serviceAccounts: typed<ServiceAccount, true>('serviceaccounts', true),
+  configMaps: typed<ConfigMap, true>('configmaps', true),
+  secrets: typed<Secret, true>('secrets', true),
+  persistentVolumeClaims: typed<PersistentVolumeClaim, true>('persistentvolumeclaims', true),
+  persistentVolumes: typed<PersistentVolume, false>('persistentvolumes', false),
+  priorityClasses: typed<PriorityClass, false>('priorityclasses', false),
+  podDisruptionBudgets: typed<PodDisruptionBudget, true>('poddisruptionbudgets', true),
 } as const;
 
 /** A typed descriptor for a namespaced row of the resource table; throws if it is cluster-scoped. */
