@@ -60,7 +60,14 @@ export interface ComposeCluster {
   upSeconds: number;
 }
 
-export async function composeUp(opts: { kubelets?: number; env?: Record<string, string> } = {}): Promise<ComposeCluster> {
+export interface ComposeUpOptions {
+  kubelets?: number;
+  /** Replicas of other services, e.g. `{ 'controller-manager': 2, scheduler: 2 }` (leader election). */
+  scale?: Record<string, number>;
+  env?: Record<string, string>;
+}
+
+export async function composeUp(opts: ComposeUpOptions = {}): Promise<ComposeCluster> {
   await requireDocker();
   const project = `tskube-e2e-${randomBytes(3).toString('hex')}`;
   const stateDir = mkdtempSync(join(tmpdir(), `${project}-`));
@@ -72,7 +79,8 @@ export async function composeUp(opts: { kubelets?: number; env?: Record<string, 
     rmSync(stateDir, { recursive: true, force: true });
   };
   const t0 = Date.now();
-  const up = await compose(['up', '-d', '--wait', '--wait-timeout', '240', '--scale', `kubelet=${opts.kubelets ?? 1}`]);
+  const scale = Object.entries({ ...opts.scale, kubelet: opts.kubelets ?? 1 }).flatMap(([svc, n]) => ['--scale', `${svc}=${n}`]);
+  const up = await compose(['up', '-d', '--wait', '--wait-timeout', '240', ...scale]);
   const upSeconds = (Date.now() - t0) / 1000;
   if (up.code !== 0) {
     const logs = await compose(['logs', '--no-color', '--tail', '60']);
