@@ -50,6 +50,8 @@ describe('buildControllerManager', () => {
     assert.match(metrics, /workqueue_depth\{name="replicaset"\} 0/);
     assert.match(metrics, /workqueue_work_duration_seconds_count\{name="replicaset"\} [1-9]/);
     assert.match(metrics, /controller_runtime_reconcile_total\{controller="replicaset-controller",result="success"\} [1-9]/);
+    assert.match(metrics, /controller_runtime_reconcile_time_seconds_count\{controller="replicaset-controller"\} [1-9]/);
+    assert.match(metrics, /controller_runtime_reconcile_time_seconds_bucket\{le="0.005",controller="replicaset-controller"\} \d+/);
     // The events of the run were written through the client too.
     await eventually(async () => {
       const events = (await fake.resource(Resources.events).list({ namespace: 'default' })).items;

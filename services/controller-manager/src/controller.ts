@@ -71,19 +71,22 @@ export interface WorkerOptions {
 }
 
 /**
- * `runController` with reconcile outcomes counted (success / error / requeue_after).
+ * `runController` with reconcile outcomes counted (success / error / requeue_after) and timed
+ * (controller_runtime_reconcile_time_seconds).
  * Resolves once `signal` aborted and the workers finished the keys in hand.
  */
 export function runWorkers(o: WorkerOptions): Promise<void> {
   return runController({
     name: o.name, queue: o.queue, workers: o.workers, logger: o.logger, signal: o.signal,
     reconcile: async (key, signal) => {
+      const start = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
       try {
         const r = await o.reconcile(key, signal);
-        o.metrics?.reconciled(o.name, r ? 'requeue_after' : 'success');
+        o.metrics?.reconciled(o.name, r ? 'requeue_after' : 'success', seconds());
         return r;
       } catch (e) {
-        o.metrics?.reconciled(o.name, 'error');
+        o.metrics?.reconciled(o.name, 'error', seconds());
         throw e;
       }
     },

@@ -3,18 +3,38 @@
  * with a `Controller` unit (controller.ts) and one line here.
  */
 import type { Controller } from './controller.js';
+import { cronJobController } from './cronjob/cronjob-controller.js';
+import { daemonSetController } from './daemonset/daemonset-controller.js';
+import { deploymentController } from './deployment/deployment-controller.js';
 import { garbageCollectorController } from './garbagecollector/garbage-collector.js';
+import { jobController } from './job/job-controller.js';
 import { namespaceController } from './namespace/namespace-controller.js';
 import { nodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { replicaSetController } from './replicaset/replicaset-controller.js';
 import { taintEvictionController } from './tainteviction/taint-eviction-controller.js';
+import { endpointsController } from './endpoints/endpoints-controller.js';
+import { endpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { serviceAccountController } from './serviceaccount/serviceaccounts-controller.js';
+import { statefulSetController } from './statefulset/statefulset-controller.js';
+import { replicationControllerController } from './replication/replication-controller.js';
+import { ttlAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 export const ALL_CONTROLLERS: readonly Controller[] = [
   replicaSetController,
+  deploymentController,
   nodeLifecycleController,
   taintEvictionController,
   garbageCollectorController,
   namespaceController,
+  endpointsController,
+  endpointSliceController,
+  serviceAccountController,
+  replicationControllerController,
+  jobController,
+  cronJobController,
+  daemonSetController,
+  statefulSetController,
+  ttlAfterFinishedController,
 ];
 
 /**

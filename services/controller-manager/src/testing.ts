@@ -4,7 +4,7 @@
  * convergence. Informers deep-freeze their caches, so a controller that writes to a cached
  * object fails its test.
  */
-import { conflict, isObject, rfc3339, type Namespace } from '@tskube/api';
+import { conflict, isObject, jsonEqual, rfc3339, type Namespace } from '@tskube/api';
 import {
   FakeClient, InformerFactory, type ApiObject, type DeepReadonly, type DeleteOptions, type EventRecorder, type EventType,
   type FakeClientOptions, type RawOptions, type ResourceRef, type WriteOptions,
@@ -18,7 +18,8 @@ const NAMESPACES = { group: '', plural: 'namespaces' };
  * fake does not model: DELETE with propagationPolicy Orphan/Foreground adds the `orphan` /
  * `foregroundDeletion` finalizer (the other one removed), a namespace whose spec.finalizers
  * is not empty is only marked Terminating by DELETE, and PUT …/namespaces/<n>/finalize sets
- * spec.finalizers (removing a terminating namespace once none is left).
+ * spec.finalizers (removing a terminating namespace once none is left); PUT
+ * …/deployments/<n>/status also writes metadata.annotations.
  */
 export class ApiFakeClient extends FakeClient {
   private readonly clock: () => Date;
@@ -56,6 +57,7 @@ export class ApiFakeClient extends FakeClient {
    * next write; a terminating namespace stays while spec.finalizers is not empty.
    */
   override async update(ref: ResourceRef, obj: unknown, opts?: WriteOptions): Promise<unknown> {
+    if (ref.rt.plural === 'deployments' && ref.rt.group === 'apps' && ref.subresource === 'status') return this.updateDeploymentStatus(ref, obj, opts);
     if (ref.rt.plural !== 'namespaces' || ref.rt.group || !ref.name) return super.update(ref, obj, opts);
     const cur = await this.get({ ...ref, subresource: undefined }) as Namespace;
     if (!cur.metadata?.deletionTimestamp || !cur.spec?.finalizers?.length) return super.update(ref, obj, opts);
@@ -67,6 +69,18 @@ export class ApiFakeClient extends FakeClient {
       ? { ...cur, status: cand.status }
       : { ...cand, metadata: { ...cand.metadata, uid: cur.metadata.uid, deletionTimestamp: cur.metadata.deletionTimestamp }, spec: cur.spec, status: cur.status };
     return this.seed(NAMESPACES, next);
+  }
+
+  /**
+   * deployments/status also writes metadata.annotations, as upstream's status strategy keeps
+   * the object's metadata (the Deployment controller records the revision that way).
+   */
+  private async updateDeploymentStatus(ref: ResourceRef, obj: unknown, opts?: WriteOptions): Promise<unknown> {
+    const out = await super.update(ref, obj, opts) as ApiObject;
+    const want = isObject(obj) && isObject(obj.metadata) ? obj.metadata.annotations : undefined;
+    if (jsonEqual(want, out.metadata?.annotations) || opts?.dryRun) return out;
+    const next = { ...out, metadata: { ...out.metadata, annotations: want } };
+    return super.update({ ...ref, subresource: undefined }, next, opts);
   }
 
   override async raw<R = unknown>(method: string, path: string, opts?: RawOptions): Promise<R> {

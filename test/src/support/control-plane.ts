@@ -36,12 +36,14 @@ export interface ControllerManagerTestOptions {
   leaderElect?: boolean;
   /** Leader-election identity (several instances in one test). */
   identity?: string;
+  /** The controllers' clock (ControllerContext.now), e.g. real time plus an offset the test moves. */
+  now?: () => Date;
 }
 
 export async function startControllerManager(api: TestApiServer, o: ControllerManagerTestOptions = {}): Promise<RunningComponent<ControllerManager>> {
   const client = createClientFromKubeconfig(api.kubeconfigs.controllerManager, { component: 'controller-manager' });
   const cm = buildControllerManager({
-    client, logger: testLogger('controller-manager'), identity: o.identity,
+    client, logger: testLogger('controller-manager'), identity: o.identity, now: o.now,
     config: {
       kubeconfig: api.kubeconfigs.controllerManager, healthPort: 0, logLevel: 'info', leaderElect: o.leaderElect ?? true,
       nodeMonitorGracePeriodSeconds: o.nodeGraceSeconds ?? 40, nodeStartupGracePeriodSeconds: o.nodeGraceSeconds ?? 60,

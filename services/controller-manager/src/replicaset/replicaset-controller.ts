@@ -19,14 +19,19 @@
  * Events (on the ReplicaSet): SuccessfulCreate "Created pod: <name>", FailedCreate
  * "Error creating: <err>", SuccessfulDelete "Deleted pod: <name>", FailedDelete
  * "Error deleting: <err>". Pods being deleted or finished do not count as replicas.
+ *
+ * One implementation serves ReplicaSets and ReplicationControllers (upstream builds the
+ * replication manager from this controller with RC↔RS adapters): the `kind` option says
+ * which resource is reconciled and how its objects look as ReplicaSets (see
+ * ../replication/replication-controller.ts); the default is ReplicaSets as they are.
  */
 import {
   fromLabelSelector, isApiError, jsonEqual, matches, objectKey, splitKey,
   type Pod, type ReplicaSet, type ReplicaSetStatus, type Selector,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type ApiObject, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
+  type ReconcileResult, type ResourceType,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
 import { runWorkers, type Controller } from '../controller.js';
@@ -42,7 +47,30 @@ import { calculateStatus, statusChanged } from './status.js';
 type RoRS = DeepReadonly<ReplicaSet>;
 type RoPod = DeepReadonly<Pod>;
 
-const RS_GVK = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+/**
+ * The kind a ReplicaSetController manages. The controller works on ReplicaSet-shaped views
+ * of its objects: `toReplicaSet` gives that view (keeping the object's own apiVersion and
+ * kind, so events and logs name it correctly; read-only, so it may be cached per object),
+ * `fromReplicaSet` the object to PUT back to /status.
+ */
+export interface ReplicaSetKind {
+  /** Upstream controller name: logs and reconcile metrics. */
+  controllerName: string;
+  resource: ResourceType<ApiObject, true>;
+  /** Controller references of owned pods. */
+  gvk: { apiVersion: string; kind: string };
+  toReplicaSet(obj: DeepReadonly<ApiObject>): RoRS;
+  fromReplicaSet(rs: ReplicaSet): ApiObject;
+}
+
+/** ReplicaSets themselves: the identity view. */
+export const REPLICA_SET_KIND: ReplicaSetKind = {
+  controllerName: 'replicaset-controller',
+  resource: Resources.replicaSets,
+  gvk: { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  toReplicaSet: (obj) => obj as RoRS,
+  fromReplicaSet: (rs) => rs,
+};
 /** Upstream BurstReplicas: the most pods created or deleted in one round. */
 export const BURST_REPLICAS = 500;
 /** Upstream SlowStartInitialBatchSize. */
@@ -61,6 +89,8 @@ export interface ReplicaSetControllerOptions {
   /** Parallel workers (upstream --concurrent-replicaset-syncs: 5). */
   workers?: number;
   expectationsTtlMs?: number;
+  /** What is reconciled (default ReplicaSets). */
+  kind?: ReplicaSetKind;
 }
 
 /** The selector of `rs`, or null when it has none or it is invalid (then it selects nothing). */
@@ -89,7 +119,8 @@ export async function slowStartBatch(count: number, initial: number, fn: () => P
 export class ReplicaSetController {
   readonly queue: WorkQueue<string>;
   readonly expectations: Expectations;
-  private readonly rsInformer: Informer<ReplicaSet>;
+  private readonly kind: ReplicaSetKind;
+  private readonly ownerInformer: Informer<ApiObject>;
   private readonly podInformer: Informer<Pod>;
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -101,9 +132,10 @@ export class ReplicaSetController {
     this.burst = o.burstReplicas ?? BURST_REPLICAS;
     this.expectations = new Expectations({ now: () => this.now().getTime(), ttlMs: o.expectationsTtlMs });
     this.queue = o.queue ?? new WorkQueue<string>({ name: 'replicaset' });
-    this.rsInformer = o.informers.informer(Resources.replicaSets);
+    this.kind = o.kind ?? REPLICA_SET_KIND;
+    this.ownerInformer = o.informers.informer(this.kind.resource);
     this.podInformer = o.informers.informer(Resources.pods);
-    this.rsInformer.addEventHandler({
+    this.ownerInformer.addEventHandler({
       onAdd: (rs) => this.enqueue(rs),
       onUpdate: (old, rs) => {
         if (old.metadata?.uid !== rs.metadata?.uid) this.expectations.delete(objectKey(old));
@@ -124,27 +156,31 @@ export class ReplicaSetController {
   /** Runs the workers until `signal` aborts. Call after the informers synced. */
   run(signal: AbortSignal): Promise<void> {
     return runWorkers({
-      name: 'replicaset-controller', queue: this.queue, workers: this.o.workers ?? 5, logger: this.log, signal,
+      name: this.kind.controllerName, queue: this.queue, workers: this.o.workers ?? 5, logger: this.log, signal,
       metrics: this.o.metrics, reconcile: (key) => this.reconcile(key),
     });
   }
 
   // ---- event handlers: bookkeeping of expectations, then enqueue ----
 
-  private enqueue(rs: RoRS): void {
+  private enqueue(rs: DeepReadonly<ApiObject>): void {
     this.queue.add(objectKey(rs));
   }
 
   /** The ReplicaSet a controller reference points at, if it is cached with the same uid. */
   private resolve(namespace: string, ref: { kind: string; apiVersion: string; name: string; uid: string }): RoRS | undefined {
-    if (ref.kind !== 'ReplicaSet' || groupOf(ref.apiVersion) !== 'apps') return undefined;
-    const rs = this.rsInformer.lister.getByName(namespace, ref.name);
-    return rs && rs.metadata?.uid === ref.uid ? rs : undefined;
+    if (ref.kind !== this.kind.gvk.kind || groupOf(ref.apiVersion) !== groupOf(this.kind.gvk.apiVersion)) return undefined;
+    const rs = this.ownerInformer.lister.getByName(namespace, ref.name);
+    return rs && rs.metadata?.uid === ref.uid ? this.kind.toReplicaSet(rs) : undefined;
+  }
+
+  private listOwners(namespace: string): RoRS[] {
+    return this.ownerInformer.lister.listNamespace(namespace).map((o) => this.kind.toReplicaSet(o));
   }
 
   /** ReplicaSets in the pod's namespace whose (non-empty) selector matches it. */
   private replicaSetsFor(pod: RoPod): RoRS[] {
-    return this.rsInformer.lister.listNamespace(pod.metadata?.namespace ?? '').filter((rs) => {
+    return this.listOwners(pod.metadata?.namespace ?? '').filter((rs) => {
       const sel = selectorOf(rs);
       return sel !== null && sel.length > 0 && matches(sel, pod.metadata?.labels);
     });
@@ -214,11 +250,12 @@ export class ReplicaSetController {
    */
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
-    const rs = this.rsInformer.lister.getByName(namespace, name);
-    if (!rs) {
+    const cached = this.ownerInformer.lister.getByName(namespace, name);
+    if (!cached) {
       this.expectations.delete(key);
       return;
     }
+    const rs = this.kind.toReplicaSet(cached);
     const needsSync = this.expectations.satisfied(key);
     const selector = selectorOf(rs);
     if (!selector) {
@@ -285,7 +322,7 @@ export class ReplicaSetController {
   private async recheck(rs: RoRS): Promise<void> {
     const ns = rs.metadata?.namespace ?? '';
     const name = rs.metadata?.name ?? '';
-    const fresh = await this.o.client.resource(Resources.replicaSets).get(ns, name);
+    const fresh = await this.o.client.resource(this.kind.resource).get(ns, name);
     if (fresh.metadata?.uid !== rs.metadata?.uid) {
       throw new Error(`original ReplicaSet ${ns}/${name} is gone: got uid ${fresh.metadata?.uid ?? ''}, wanted ${rs.metadata?.uid ?? ''}`);
     }
@@ -293,7 +330,7 @@ export class ReplicaSetController {
   }
 
   private async adopt(rs: RoRS, pod: RoPod): Promise<RoPod> {
-    const refs = [...clone(pod.metadata?.ownerReferences ?? []), newControllerRef(rs, RS_GVK)];
+    const refs = [...clone(pod.metadata?.ownerReferences ?? []), newControllerRef(rs, this.kind.gvk)];
     // resourceVersion + uid make it a compare-and-swap: a concurrent adopter cannot be overwritten.
     const patched = await this.o.client.resource(Resources.pods).patch(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', {
       metadata: { uid: pod.metadata?.uid, resourceVersion: pod.metadata?.resourceVersion, ownerReferences: refs },
@@ -347,7 +384,7 @@ export class ReplicaSetController {
     const ns = rs.metadata?.namespace ?? '';
     const seen = new Set<string>();
     const out: RoPod[] = [];
-    for (const sibling of this.rsInformer.lister.listNamespace(ns)) {
+    for (const sibling of this.listOwners(ns)) {
       if (controllerOf(sibling)?.uid !== owner.uid) continue;
       const sel = selectorOf(sibling);
       if (!sel) continue;
@@ -374,7 +411,7 @@ export class ReplicaSetController {
         labels: clone(labels),
         ...(t?.metadata?.annotations ? { annotations: clone(t.metadata.annotations) } : {}),
         ...(t?.metadata?.finalizers ? { finalizers: clone(t.metadata.finalizers) } : {}),
-        ownerReferences: [newControllerRef(rs, RS_GVK)],
+        ownerReferences: [newControllerRef(rs, this.kind.gvk)],
       },
       spec: clone(t?.spec ?? { containers: [] }),
     };
@@ -410,17 +447,18 @@ export class ReplicaSetController {
    */
   private async updateStatus(rs: RoRS, status: ReplicaSetStatus): Promise<RoRS> {
     if (!statusChanged(rs, status)) return rs;
-    const rsClient = this.o.client.resource(Resources.replicaSets);
+    const rsClient = this.o.client.resource(this.kind.resource);
     const next: ReplicaSet = { ...clone(rs), status: { ...status, observedGeneration: rs.metadata?.generation } };
     try {
-      return await rsClient.updateStatus(next);
+      return this.kind.toReplicaSet(await rsClient.updateStatus(this.kind.fromReplicaSet(next)));
     } catch (e) {
       // Deleted meantime: the informer will say so, and there is nothing left to report on.
       if (isApiError(e, 'NotFound')) return rs;
       if (!isApiError(e, 'Conflict')) throw e;
-      const fresh = await rsClient.get(rs.metadata?.namespace ?? '', rs.metadata?.name ?? '');
+      const fresh = clone(this.kind.toReplicaSet(await rsClient.get(rs.metadata?.namespace ?? '', rs.metadata?.name ?? '')));
       if (fresh.metadata?.uid !== rs.metadata?.uid) throw e;
-      return await rsClient.updateStatus({ ...fresh, status: { ...status, observedGeneration: rs.metadata?.generation } });
+      const retry: ReplicaSet = { ...fresh, status: { ...status, observedGeneration: rs.metadata?.generation } };
+      return this.kind.toReplicaSet(await rsClient.updateStatus(this.kind.fromReplicaSet(retry)));
     }
   }
 }

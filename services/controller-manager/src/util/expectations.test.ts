@@ -36,6 +36,18 @@ describe('Expectations', () => {
     assert.equal(e.satisfied('ns/rs'), true);
   });
 
+  it('expect sets creations and deletions at once (DaemonSet rounds)', () => {
+    const e = new Expectations();
+    e.expect('ns/ds', 1, ['ns/a']);
+    assert.deepEqual(e.pending('ns/ds'), { add: 1, del: 1 });
+    e.creationObserved('ns/ds');
+    assert.equal(e.satisfied('ns/ds'), false);
+    e.deletionObserved('ns/ds', 'ns/a');
+    assert.equal(e.satisfied('ns/ds'), true);
+    e.expect('ns/ds', 0, []);
+    assert.equal(e.satisfied('ns/ds'), true);
+  });
+
   it('delete forgets the record', () => {
     const e = new Expectations();
     e.expectCreations('ns/rs', 3);

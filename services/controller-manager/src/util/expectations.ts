@@ -60,6 +60,14 @@ export class Expectations {
     this.records.set(key, { add: 0, del: childKeys.length, deleting: new Set(childKeys), at: this.now() });
   }
 
+  /**
+   * Replaces the record: `add` creations and the deletion of each of `childKeys` expected
+   * (upstream SetExpectations, for controllers that create and delete in one round: DaemonSet).
+   */
+  expect(key: string, add: number, childKeys: readonly string[]): void {
+    this.records.set(key, { add, del: childKeys.length, deleting: new Set(childKeys), at: this.now() });
+  }
+
   /** One expected creation happened (or will never happen: a create that failed). */
   creationObserved(key: string): void {
     const r = this.records.get(key);
