@@ -22,6 +22,11 @@ export interface HealthServerOptions {
   readiness?: Check[];
   registry: Registry;
   logger: Logger;
+  /**
+   * Extra GET endpoints of the component (e.g. the scheduler's /debug/pods/...): called for
+   * every path other than /metrics, /healthz, /livez and /readyz; undefined = not mine (404).
+   */
+  extra?: (path: string, query: URLSearchParams) => { status: number; contentType: string; body: string } | undefined;
 }
 
 export interface HealthServer {
@@ -56,7 +61,10 @@ export function startHealthServer(o: HealthServerOptions): Promise<HealthServer>
       if (path === '/metrics') return send(200, await o.registry.metrics(), o.registry.contentType);
       const kind = path.replace(/^\/|\/$/g, '');
       const checks = kind === 'readyz' ? [...(o.liveness ?? []), ...(o.readiness ?? [])] : kind === 'healthz' || kind === 'livez' ? (o.liveness ?? []) : null;
-      if (!checks) return send(404, '404 page not found\n');
+      if (!checks) {
+        const r = o.extra?.(path, new URL(req.url ?? '/', 'http://x').searchParams);
+        return r ? send(r.status, r.body, r.contentType) : send(404, '404 page not found\n');
+      }
       const r = await run([{ name: 'ping', check: () => {} }, ...checks]);
       const verbose = new URL(req.url ?? '/', 'http://x').searchParams.has('verbose');
       send(r.ok ? 200 : 500, r.ok && !verbose ? 'ok' : `${r.lines.join('\n')}\n${kind} check ${r.ok ? 'passed' : 'failed'}\n`);

@@ -15,6 +15,7 @@ import { AuthenticatedAuthorizer, PublicInfoAuthorizer, UnionAuthorizer, type Au
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
+import { Priority, priorityClassSource } from './admission/priority.js';
 import { buildRegistry, namespaceGetter, type ApiRegistry } from './registry/index.js';
 import { KubeletClient } from './kubelet-client.js';
 import { ResourceHandler } from './handlers/resource.js';
@@ -69,7 +70,7 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
   const log = deps.logger;
   let registry!: ApiRegistry;
   const admission = new AdmissionChain(
-    [new DefaultTolerationSeconds()],
+    [new DefaultTolerationSeconds(), new Priority(priorityClassSource(() => registry, log))],
     [new NamespaceLifecycle(namespaceGetter(() => registry, log))],
   );
   const kubelets = new KubeletClient(deps.tls.kubeletClient ?? {});

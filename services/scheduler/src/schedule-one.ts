@@ -27,6 +27,7 @@ import { Code, Status } from './framework/status.js';
 import { podRef, type ReadonlyPod } from './framework/types.js';
 import type { AttemptResult, SchedulerMetrics } from './metrics.js';
 import type { QueuedPodInfo, SchedulingQueue } from './queue/scheduling-queue.js';
+import type { AttemptRecord, DebugStore } from './debug.js';
 
 /** Upstream's event message limit (noteLengthLimit) and truncation suffix. */
 const MESSAGE_SIZE_LIMIT = 1024;
@@ -49,6 +50,8 @@ export interface SchedulerLoopDeps {
   metrics: SchedulerMetrics;
   logger: Logger;
   now?: () => number;
+  /** Where each attempt's per-node verdicts and scores are kept for the debug endpoint. */
+  debug?: DebugStore;
 }
 
 export class SchedulerLoop {
@@ -76,11 +79,21 @@ export class SchedulerLoop {
     await this.drain();
   }
 
-  /** Resolves when the bindings and status writes started so far have finished. */
+  /** Resolves when the bindings, status writes and plugin background work (preemption) started so far have finished. */
   async drain(): Promise<void> {
-    while (this.bindings.size > 0 || this.statusWrites.size > 0) {
+    for (;;) {
+      await this.d.framework.drain();
+      if (this.bindings.size === 0 && this.statusWrites.size === 0) break;
       await Promise.allSettled([...this.bindings, ...this.statusWrites.values()]);
     }
+  }
+
+  private record(pod: ReadonlyPod, start: number, nodes: readonly { name: string }[], r: Omit<AttemptRecord, 'namespace' | 'name' | 'uid' | 'time' | 'nodes'>): void {
+    if (!this.d.debug) return;
+    this.d.debug.record({
+      namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', time: start,
+      nodes: nodes.map((n) => n.name), ...r,
+    });
   }
 
   /**
@@ -102,20 +115,28 @@ export class SchedulerLoop {
     const nodes = this.snapshot.nodes;
     const r = this.d.podScheduler.schedulePod(fwk, state, pod, nodes);
     if (r.kind === 'error') {
+      this.record(pod, start, nodes, { result: 'error', message: r.status.message });
       this.handleFailure(pInfo, r.status, cycle, start);
       return;
     }
     if (r.kind === 'unschedulable') {
       const diag = r.fitError.diagnosis;
+      let nominatedNodeName: string | undefined;
       if (fwk.hasPostFilterPlugins()) {
         const pf = fwk.runPostFilterPlugins(state, pod, diag.nodeToStatus, nodes);
         diag.postFilterMsg = pf.status.message;
+        nominatedNodeName = pf.nominatedNodeName;
         if (pf.status.code === Code.Error) this.log.error('post filter failed', { pod: podRef(pod), err: pf.status.message });
       }
       pInfo.unschedulablePlugins = new Set(diag.unschedulablePlugins);
-      this.handleFailure(pInfo, Status.unschedulable(r.fitError.message()), cycle, start);
+      const message = r.fitError.message();
+      this.record(pod, start, nodes, { result: 'unschedulable', message, diagnosis: diag, ...(nominatedNodeName !== undefined ? { nominatedNodeName } : {}) });
+      this.handleFailure(pInfo, Status.unschedulable(message), cycle, start, nominatedNodeName);
       return;
     }
+    this.record(pod, start, nodes, {
+      result: 'scheduled', nodeName: r.nodeName, diagnosis: r.diagnosis, scores: r.scores, ...(r.scores.length === 0 ? { feasible: [r.nodeName] } : {}),
+    });
     const assumed: ReadonlyPod = { ...pod, spec: { ...pod.spec!, nodeName: r.nodeName } };
     try {
       cache.assume(assumed);
@@ -123,6 +144,8 @@ export class SchedulerLoop {
       this.handleFailure(pInfo, Status.fromError(e), cycle, start);
       return;
     }
+    // A nominated pod that is now placed no longer holds room on its nominated node.
+    queue.nominator.delete(assumed);
     const reserve = fwk.runReservePluginsReserve(state, assumed, r.nodeName);
     if (!reserve.isSuccess()) {
       fwk.runReservePluginsUnreserve(state, assumed, r.nodeName);
@@ -172,8 +195,12 @@ export class SchedulerLoop {
     this.d.metrics.attempt(result, this.d.framework.profileName, Math.max(0, this.now() - start) / 1000);
   }
 
-  /** See the module doc. Never throws; the status write runs in the background. */
-  private handleFailure(pInfo: QueuedPodInfo, status: Status, cycle: number, start: number): void {
+  /**
+   * See the module doc. Never throws; the status write runs in the background.
+   * `nominatedNodeName` (from preemption): a node to nominate the pod to, '' to clear its
+   * nomination, undefined to leave it.
+   */
+  private handleFailure(pInfo: QueuedPodInfo, status: Status, cycle: number, start: number, nominatedNodeName?: string): void {
     const rejected = status.isRejected();
     this.observe(rejected ? 'unschedulable' : 'error', start);
     const pod = pInfo.pod;
@@ -193,10 +220,11 @@ export class SchedulerLoop {
     if (where === 'dropped') return;
     // A pod recreated under the same name is requeued, but this failure is not its story.
     if (pod.metadata?.uid && current.metadata?.uid !== pod.metadata.uid) return;
+    if (nominatedNodeName !== undefined) this.d.queue.nominator.add(current, nominatedNodeName);
     this.d.recorder.event(current, 'Warning', 'FailedScheduling', truncateMessage(msg));
     this.writeCondition(current, {
       type: 'PodScheduled', status: 'False', reason: rejected ? 'Unschedulable' : 'SchedulerError', message: msg,
-    });
+    }, nominatedNodeName);
   }
 
   /**
@@ -204,14 +232,20 @@ export class SchedulerLoop {
    * `conditions`, keyed by type), unless it already says exactly that. Writes for one pod are
    * serialised; failures are logged once here.
    */
-  private writeCondition(pod: ReadonlyPod, cond: Pick<PodCondition, 'type' | 'status' | 'reason' | 'message'>): void {
+  private writeCondition(pod: ReadonlyPod, cond: Pick<PodCondition, 'type' | 'status' | 'reason' | 'message'>, nominatedNodeName?: string): void {
     const existing = pod.status?.conditions?.find((c) => c.type === cond.type);
-    if (existing && existing.status === cond.status && existing.reason === cond.reason && existing.message === cond.message) return;
+    const nominationChanges = nominatedNodeName !== undefined && nominatedNodeName !== (pod.status?.nominatedNodeName ?? '');
+    if (!nominationChanges && existing && existing.status === cond.status && existing.reason === cond.reason && existing.message === cond.message) return;
     const lastTransitionTime = existing && existing.status === cond.status && existing.lastTransitionTime ? existing.lastTransitionTime : rfc3339(new Date(this.now()));
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     const key = `${ns}/${name}`;
-    const patch = { status: { conditions: [{ ...cond, lastProbeTime: null, lastTransitionTime }] } };
+    const patch = {
+      status: {
+        conditions: [{ ...cond, lastProbeTime: null, lastTransitionTime }],
+        ...(nominationChanges ? { nominatedNodeName: nominatedNodeName === '' ? null : nominatedNodeName } : {}),
+      },
+    };
     const prev = this.statusWrites.get(key) ?? Promise.resolve();
     const next: Promise<void> = prev.then(async () => {
       try {

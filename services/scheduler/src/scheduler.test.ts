@@ -25,6 +25,7 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined> | T | un
 
 interface Env {
   client: FakeClient;
+  healthPort: number | undefined;
   metrics: MetricsRegistry;
   stop(): Promise<void>;
   createPod(name: string, o?: PodOptions): Promise<void>;
@@ -46,7 +47,7 @@ async function start(nodes: Node[], extra: Partial<SchedulerDeps> = {}, setup?: 
   const running = sched.start(ac.signal);
   await waitFor('informer sync', () => sched.isReady());
   return {
-    client, metrics,
+    client, metrics, get healthPort() { return sched.healthPort; },
     async stop() { ac.abort(); assert.equal(await running, 'shutdown'); },
     async createPod(name, o) { await client.resource(Resources.pods).create('default', makePod(name, o) as Pod); },
     pod: (name) => client.resource(Resources.pods).get('default', name),
@@ -212,6 +213,64 @@ test('a pod deleted after it failed leaves the queue; assigned pod deletion free
     await waitFor('second fails', async () => ((await env.events('FailedScheduling', 'second')).length ? true : undefined));
     await env.client.resource(Resources.pods).delete('default', 'first', { gracePeriodSeconds: 0 });
     assert.equal(await waitFor('second bound', async () => (await env.pod('second')).spec?.nodeName, 5000), 'a');
+  } finally {
+    await env.stop();
+  }
+});
+
+test('a high-priority pod preempts: victim marked and deleted, preemptor nominated, then bound; debug view', async () => {
+  const env = await start([n('a', { cpu: '1' })], { healthPort: 0 });
+  try {
+    await env.createPod('low', { cpu: '1', priority: 1 });
+    await waitFor('low bound', async () => (await env.pod('low')).spec?.nodeName);
+    const lowUid = (await env.pod('low')).metadata?.uid;
+    await env.createPod('high', { cpu: '1', priority: 100 });
+    const highUid = (await env.pod('high')).metadata?.uid;
+    // The victim is marked and gets a graceful deletion (a bound pod: 30 s, nobody finishes it here).
+    const victim = await waitFor('victim deleting', async () => { const p = await env.pod('low'); return p.metadata?.deletionTimestamp ? p : undefined; });
+    assert.equal(victim.metadata?.uid, lowUid);
+    const nominated = await waitFor('nominatedNodeName', async () => (await env.pod('high')).status?.nominatedNodeName);
+    assert.equal(nominated, 'a');
+    const [ev] = await waitFor('Preempted event', async () => { const e = await env.events('Preempted', 'low'); return e.length ? e : undefined; });
+    assert.equal(ev!.message, `Preempted by pod ${highUid} on node a`);
+    assert.equal(ev!.type, 'Normal');
+    const [failed] = await env.events('FailedScheduling', 'high');
+    assert.equal(failed!.message, '0/1 nodes are available: 1 Insufficient cpu.');
+    assert.equal((await env.pod('high')).spec?.nodeName, undefined, 'waits for the victim to go');
+    // The "kubelet" finishes the deletion; the deletion event retries the preemptor.
+    await env.client.resource(Resources.pods).delete('default', 'low', { gracePeriodSeconds: 0 });
+    assert.equal(await waitFor('high bound', async () => (await env.pod('high')).spec?.nodeName, 5000), 'a');
+  } finally {
+    await env.stop();
+  }
+});
+
+test('the debug endpoint shows each node\'s filter verdict and scores of the latest attempt', async () => {
+  const env = await start([n('a'), n('b', { taints: [notReadyTaint] }), n('c')], { healthPort: 0 });
+  try {
+    await env.createPod('web', { cpu: '100m' });
+    await waitFor('bound', async () => (await env.pod('web')).spec?.nodeName);
+    await env.createPod('huge', { cpu: '100' });
+    await waitFor('failed', async () => ((await env.events('FailedScheduling', 'huge')).length ? true : undefined));
+    const port = env.healthPort!;
+    const get = async (path: string) => { const r = await fetch(`http://127.0.0.1:${port}${path}`); return { status: r.status, body: await r.json() as Record<string, unknown> }; };
+    const ok = await get('/debug/pods/default/web');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.result, 'scheduled');
+    const nodes = ok.body.nodes as { node: string; filter: string; plugin?: string; reasons?: string[]; score?: { total: number; plugins: Record<string, number> } }[];
+    assert.deepEqual(nodes.map((x) => [x.node, x.filter]), [['a', 'passed'], ['b', 'rejected'], ['c', 'passed']]);
+    assert.equal(nodes[1]!.plugin, 'TaintToleration');
+    assert.deepEqual(nodes[1]!.reasons, ['node(s) had untolerated taint {node.kubernetes.io/not-ready: }']);
+    assert.ok(nodes[0]!.score && 'NodeResourcesFit' in nodes[0]!.score.plugins && 'TaintToleration' in nodes[0]!.score.plugins, JSON.stringify(nodes[0]));
+    assert.equal(nodes[0]!.score!.total, Object.values(nodes[0]!.score!.plugins).reduce((s, v) => s + v, 0));
+    const pending = await get('/debug/pods/default/huge');
+    assert.equal(pending.body.result, 'unschedulable');
+    assert.equal(pending.body.pending, true);
+    assert.match(String(pending.body.message), /^0\/3 nodes are available: 1 node\(s\) had untolerated taint/);
+    assert.deepEqual((pending.body.nodes as { node: string; plugin?: string; reasons?: string[] }[]).map((x) => [x.node, x.plugin, x.reasons?.join()]),
+      [['a', 'NodeResourcesFit', 'Insufficient cpu'], ['b', 'TaintToleration', 'node(s) had untolerated taint {node.kubernetes.io/not-ready: }'], ['c', 'NodeResourcesFit', 'Insufficient cpu']]);
+    assert.equal((await get('/debug/pods/default/nope')).status, 404);
+    assert.equal((await get('/debug/pods/default')).status, 400);
   } finally {
     await env.stop();
   }

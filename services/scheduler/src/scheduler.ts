@@ -28,6 +28,8 @@ import { inTreeRegistry } from './plugins/index.js';
 import { Events, assignedPodChange, nodeChange, nodeSchedulingPropertiesChange } from './queue/events.js';
 import { SchedulingQueue } from './queue/scheduling-queue.js';
 import { SchedulerLoop } from './schedule-one.js';
+import { DEFAULT_DEBUG_RECORDS, DebugStore } from './debug.js';
+import type { ClusterListers } from './framework/registry.js';
 
 export const LEASE_NAMESPACE = 'kube-system';
 export const LEASE_NAME = 'kube-scheduler';
@@ -56,6 +58,8 @@ export interface SchedulerDeps {
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number; maxInUnschedulableMs?: number; backoffFlushIntervalMs?: number };
   now?: () => number;
   random?: () => number;
+  /** How many pods' latest attempts the debug endpoint remembers (default 256; 0 = none). */
+  debugRecords?: number;
 }
 
 export type StopReason = 'shutdown' | 'leadership-lost';
@@ -73,7 +77,11 @@ export interface Scheduler {
   isReady(): boolean;
   /** This instance is scheduling (leader, or leader election disabled). */
   isLeader(): boolean;
+  /** The debug view of the pod's latest scheduling attempt (what GET /debug/pods/<ns>/<name> serves), or undefined. */
+  debugPod(namespace: string, name: string): unknown;
 }
+
+export const DEBUG_PODS_PREFIX = '/debug/pods/';
 
 function isAssigned(p: DeepReadonly<Pod>): boolean {
   return Boolean(p.spec?.nodeName);
@@ -88,18 +96,42 @@ export function buildScheduler(deps: SchedulerDeps): Scheduler {
   const metricsRegistry = deps.metrics ?? new MetricsRegistry();
   const identity = deps.identity ?? `${hostname()}_${randomUUID()}`;
 
-  const framework = new Framework({ registry: deps.registry ?? inTreeRegistry(), profile, client, logger: log.child({ subsystem: 'framework' }), now });
-  const queue = new SchedulingQueue({
-    logger: log.child({ subsystem: 'queue' }), queueSort: framework.queueSortPlugin, pluginEvents: framework.eventsToRegister(), now, ...deps.queue,
-  });
-  const cache = new SchedulerCache({ logger: log.child({ subsystem: 'cache' }), now, assumedPodTtlMs: deps.assumedPodTtlMs });
-  const metrics = newSchedulerMetrics(metricsRegistry, () => queue.lengths());
   const recorder = createEventRecorder({ client, component: profile.schedulerName, instance: `${profile.schedulerName}-${hostname()}`, logger: log });
-
   // Finished pods hold no resources: upstream's scheduler informer leaves them out.
   const factory = new InformerFactory({ client, logger: log });
   const pods = factory.informer(Resources.pods, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' });
   const nodes = factory.informer(Resources.nodes);
+  // What PodTopologySpread (default constraints), InterPodAffinity (namespace selectors) and
+  // DefaultPreemption (PodDisruptionBudgets) read.
+  const namespaces = factory.informer(Resources.namespaces);
+  const services = factory.informer(Resources.services);
+  const rcs = factory.informer(Resources.replicationControllers);
+  const replicaSets = factory.informer(Resources.replicaSets);
+  const statefulSets = factory.informer(Resources.statefulSets);
+  const pdbs = factory.informer(Resources.podDisruptionBudgets);
+  const informers = [pods, nodes, namespaces, services, rcs, replicaSets, statefulSets, pdbs];
+  const listers: ClusterListers = {
+    namespace: (name) => namespaces.lister.getByName(undefined, name),
+    namespaces: () => namespaces.lister.list(),
+    services: (ns) => services.lister.listNamespace(ns),
+    replicationController: (ns, name) => rcs.lister.getByName(ns, name),
+    replicaSet: (ns, name) => replicaSets.lister.getByName(ns, name),
+    statefulSet: (ns, name) => statefulSets.lister.getByName(ns, name),
+    podDisruptionBudgets: () => pdbs.lister.list(),
+  };
+
+  const snapshot = new Snapshot();
+  const framework = new Framework({
+    registry: deps.registry ?? inTreeRegistry(), profile, client, logger: log.child({ subsystem: 'framework' }), now, snapshot, listers, recorder,
+  });
+  const queue = new SchedulingQueue({
+    logger: log.child({ subsystem: 'queue' }), queueSort: framework.queueSortPlugin, pluginEvents: framework.eventsToRegister(), now, ...deps.queue,
+  });
+  framework.setPodNominator(queue.nominator);
+  const cache = new SchedulerCache({ logger: log.child({ subsystem: 'cache' }), now, assumedPodTtlMs: deps.assumedPodTtlMs });
+  const metrics = newSchedulerMetrics(metricsRegistry, () => queue.lengths());
+  const debug = new DebugStore(deps.debugRecords ?? DEFAULT_DEBUG_RECORDS);
+  const debugEnabled = (deps.debugRecords ?? DEFAULT_DEBUG_RECORDS) > 0;
   const responsible = (p: ReadonlyPod) => p.spec?.schedulerName === profile.schedulerName && !p.metadata?.deletionTimestamp;
 
   pods.addEventHandler({
@@ -128,6 +160,7 @@ export function buildScheduler(deps: SchedulerDeps): Scheduler {
       else queue.delete(p);
     },
     onDelete: (p) => {
+      debug.delete(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
       if (isAssigned(p)) {
         cache.removePod(p);
         queue.moveAllToActiveOrBackoffQueue(assignedPodChange(Events.AssignedPodDelete, p, undefined));
@@ -152,8 +185,24 @@ export function buildScheduler(deps: SchedulerDeps): Scheduler {
   const loop = new SchedulerLoop({
     framework, podScheduler: new PodScheduler({ random: deps.random }), queue, cache, client, recorder, metrics,
     getPod: (ns, name) => pods.lister.getByName(ns, name),
-    logger: log, now,
-  }, new Snapshot());
+    logger: log, now, ...(debugEnabled ? { debug } : {}),
+  }, snapshot);
+
+  function debugPod(namespace: string, name: string): unknown {
+    const r = debug.get(namespace, name);
+    if (!r) return undefined;
+    const current = pods.lister.getByName(namespace, name);
+    return { ...(debug.render(r) as Record<string, unknown>), currentNodeName: current?.spec?.nodeName ?? null, pending: Boolean(current && !current.spec?.nodeName) };
+  }
+
+  function debugEndpoint(path: string): { status: number; contentType: string; body: string } | undefined {
+    if (!path.startsWith(DEBUG_PODS_PREFIX)) return undefined;
+    const parts = path.slice(DEBUG_PODS_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+    const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', body: `${JSON.stringify(body, null, 2)}\n` });
+    if (parts.length !== 2) return json(400, { message: 'use /debug/pods/<namespace>/<name>' });
+    const view = debugPod(parts[0]!, parts[1]!);
+    return view ? json(200, view) : json(404, { message: `no scheduling attempt of pod ${parts[0]}/${parts[1]} is remembered` });
+  }
 
   let leading = false;
   let healthPort: number | undefined;
@@ -170,17 +219,18 @@ export function buildScheduler(deps: SchedulerDeps): Scheduler {
 
   return {
     get healthPort() { return healthPort; },
-    isReady: () => pods.hasSynced() && nodes.hasSynced(),
+    isReady: () => informers.every((i) => i.hasSynced()),
     isLeader: () => leading,
+    debugPod,
 
     async start(signal: AbortSignal): Promise<StopReason> {
       let health: HealthServer | undefined;
       if (deps.healthPort !== undefined) {
         health = await startHealthServer({
-          port: deps.healthPort, registry: metricsRegistry, logger: log,
+          port: deps.healthPort, registry: metricsRegistry, logger: log, extra: debugEndpoint,
           readiness: [{
             name: 'informer-sync',
-            check: () => { if (!(pods.hasSynced() && nodes.hasSynced())) throw new Error('informers not synced'); },
+            check: () => { if (!informers.every((i) => i.hasSynced())) throw new Error('informers not synced'); },
           }],
         });
         healthPort = health.port;

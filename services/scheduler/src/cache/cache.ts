@@ -18,6 +18,7 @@
  * NodeInfo clones, reusing a clone while its node's generation is unchanged.
  */
 import type { Logger } from '@tskube/log';
+import type { SharedLister } from '../framework/interface.js';
 import { NodeInfo, podKey } from '../framework/node-info.js';
 import { podRef, type ReadonlyNode, type ReadonlyPod } from '../framework/types.js';
 
@@ -195,17 +196,37 @@ export class SchedulerCache {
   }
 }
 
-/** What one scheduling cycle sees: NodeInfo clones by name, in cache order. */
-export class Snapshot {
+/** What one scheduling cycle sees: NodeInfo clones by name, in cache order (the framework's SharedLister). */
+export class Snapshot implements SharedLister {
   private byName = new Map<string, NodeInfo>();
-  private list: NodeInfo[] = [];
+  private all: NodeInfo[] = [];
+  private withAffinity: NodeInfo[] | undefined;
+  private withRequiredAntiAffinity: NodeInfo[] | undefined;
+
+  /** A snapshot of the given NodeInfos (tests). */
+  static of(nodes: readonly NodeInfo[]): Snapshot {
+    const s = new Snapshot();
+    s.replace(new Map(nodes.map((n) => [n.name, n])));
+    return s;
+  }
 
   get(name: string): NodeInfo | undefined { return this.byName.get(name); }
-  get nodes(): readonly NodeInfo[] { return this.list; }
-  get size(): number { return this.list.length; }
+  get nodes(): readonly NodeInfo[] { return this.all; }
+  get size(): number { return this.all.length; }
+  list(): readonly NodeInfo[] { return this.all; }
+
+  havePodsWithAffinityList(): readonly NodeInfo[] {
+    return (this.withAffinity ??= this.all.filter((n) => n.podsWithAffinity > 0));
+  }
+
+  havePodsWithRequiredAntiAffinityList(): readonly NodeInfo[] {
+    return (this.withRequiredAntiAffinity ??= this.all.filter((n) => n.podsWithRequiredAntiAffinity > 0));
+  }
 
   replace(next: Map<string, NodeInfo>): void {
     this.byName = next;
-    this.list = [...next.values()];
+    this.all = [...next.values()];
+    this.withAffinity = undefined;
+    this.withRequiredAntiAffinity = undefined;
   }
 }

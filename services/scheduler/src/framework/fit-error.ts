@@ -22,6 +22,8 @@ export class NodeToStatus implements NodeToStatusReader {
 
   set(nodeName: string, status: Status): void { this.map.set(nodeName, status); }
   get(nodeName: string): Status { return this.map.get(nodeName) ?? this.absentNodesStatus; }
+  /** The status recorded for the node itself, without the absent-nodes fallback. */
+  getExplicit(nodeName: string): Status | undefined { return this.map.get(nodeName); }
   get size(): number { return this.map.size; }
   entries(): IterableIterator<[string, Status]> { return this.map.entries(); }
 

@@ -9,19 +9,19 @@
  * - Score results are checked to lie in [MIN_NODE_SCORE, MAX_NODE_SCORE] after normalisation,
  *   then multiplied by the plugin's weight.
  */
-import type { Client } from '@tskube/client';
+import type { Client, EventRecorder } from '@tskube/client';
 import type { Logger } from '@tskube/log';
 import {
   CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, isBind, isEnqueueExtensions, isFilter, isPostFilter, isPreFilter,
   isPreScore, isQueueSort, isReserve, isScore,
   type BindPlugin, type ClusterEventWithHint, type FilterPlugin, type NodeScore, type NodeToStatusReader, type Plugin,
   type PostFilterOutput, type PostFilterPlugin, type PreFilterOutput, type PreFilterPlugin, type PreFilterResult, type PreScorePlugin,
-  type QueueSortPlugin, type ReservePlugin, type ScorePlugin,
+  type PodNominator, type QueueSortPlugin, type ReservePlugin, type ScorePlugin, type SharedLister,
 } from './interface.js';
-import type { NodeInfo } from './node-info.js';
-import type { Handle, Profile, Registry } from './registry.js';
+import type { NodeInfo, PodInfo } from './node-info.js';
+import { EMPTY_LISTERS, type ClusterListers, type Handle, type Profile, type Registry } from './registry.js';
 import { Code, Status, orSuccess } from './status.js';
-import type { ReadonlyPod } from './types.js';
+import { podPriority, type ReadonlyPod } from './types.js';
 
 export interface FrameworkOptions {
   registry: Registry;
@@ -29,7 +29,14 @@ export interface FrameworkOptions {
   client: Client;
   logger: Logger;
   now?: () => number;
+  /** The node snapshot each cycle works on (default: empty; tests pass their own). */
+  snapshot?: SharedLister;
+  listers?: ClusterListers;
+  recorder?: EventRecorder;
 }
+
+const NO_NODES: SharedLister = { list: () => [], get: () => undefined, havePodsWithAffinityList: () => [], havePodsWithRequiredAntiAffinityList: () => [] };
+const NO_NOMINATIONS: PodNominator = { nominatedPodsForNode: () => [], nominatedNode: () => undefined };
 
 export interface PreFilterRun {
   /** The intersection of the plugins' node sets; undefined = all nodes. */
@@ -63,13 +70,23 @@ export class Framework {
   private readonly reserves: ReservePlugin[];
   private readonly binders: BindPlugin[];
   private readonly log: Logger;
+  private nominator: PodNominator = NO_NOMINATIONS;
+  private readonly tasks = new Set<Promise<void>>();
 
   constructor(opts: FrameworkOptions) {
     this.profileName = opts.profile.schedulerName;
     this.percentageOfNodesToScore = opts.profile.percentageOfNodesToScore ?? 0;
     this.log = opts.logger;
     const now = opts.now ?? Date.now;
-    const handle: Handle = { client: opts.client, logger: opts.logger, framework: this, now };
+    const fwk = this;
+    const handle: Handle = {
+      client: opts.client, logger: opts.logger, framework: this, now,
+      snapshot: opts.snapshot ?? NO_NODES,
+      listers: opts.listers ?? EMPTY_LISTERS,
+      get nominator() { return fwk.nominator; },
+      ...(opts.recorder ? { recorder: opts.recorder } : {}),
+      background: (what, task) => this.background(what, task),
+    };
     const seen = new Set<string>();
     for (const cfg of opts.profile.plugins) {
       if (seen.has(cfg.name)) throw new Error(`plugin "${cfg.name}" is listed twice in profile ${opts.profile.schedulerName}`);
@@ -92,6 +109,23 @@ export class Framework {
     this.reserves = this.plugins.filter(isReserve);
     this.binders = this.plugins.filter(isBind);
     if (this.binders.length === 0) throw new Error(`profile ${opts.profile.schedulerName} has no Bind plugin`);
+  }
+
+  /** Where nominated pods come from (the scheduling queue); set once while wiring. */
+  setPodNominator(n: PodNominator): void { this.nominator = n; }
+  get podNominator(): PodNominator { return this.nominator; }
+
+  /** See Handle.background. */
+  background(what: string, task: () => Promise<void>): void {
+    const p: Promise<void> = task()
+      .catch((e: unknown) => { this.log.error('background task failed', { task: what, err: e }); })
+      .finally(() => { this.tasks.delete(p); });
+    this.tasks.add(p);
+  }
+
+  /** Resolves when the background tasks started so far (and any they started) have finished. */
+  async drain(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
   }
 
   /** The queue order (PrioritySort's `less`), or FIFO by timestamp without a QueueSort plugin. */
@@ -169,6 +203,57 @@ export class Framework {
       }
     }
     return Status.success();
+  }
+
+  /** Tells the PreFilter plugins (with extensions) that `podInfo` was added to `nodeInfo` in a dry run. */
+  runPreFilterExtensionAddPod(state: CycleState, podToSchedule: ReadonlyPod, podInfo: PodInfo, nodeInfo: NodeInfo): Status {
+    for (const pl of this.preFilters) {
+      if (!pl.addPod || state.skipFilterPlugins.has(pl.name)) continue;
+      const s = this.guard(pl.name, 'PreFilterExtensionAddPod', () => orSuccess(pl.addPod!(state, podToSchedule, podInfo, nodeInfo)), (st) => st);
+      if (!s.isSuccess()) return Status.fromError(new Error(`running AddPod on PreFilter plugin "${pl.name}": ${s.message}`)).withPlugin(pl.name);
+    }
+    return Status.success();
+  }
+
+  /** Tells the PreFilter plugins (with extensions) that `podInfo` was removed from `nodeInfo` in a dry run. */
+  runPreFilterExtensionRemovePod(state: CycleState, podToSchedule: ReadonlyPod, podInfo: PodInfo, nodeInfo: NodeInfo): Status {
+    for (const pl of this.preFilters) {
+      if (!pl.removePod || state.skipFilterPlugins.has(pl.name)) continue;
+      const s = this.guard(pl.name, 'PreFilterExtensionRemovePod', () => orSuccess(pl.removePod!(state, podToSchedule, podInfo, nodeInfo)), (st) => st);
+      if (!s.isSuccess()) return Status.fromError(new Error(`running RemovePod on PreFilter plugin "${pl.name}": ${s.message}`)).withPlugin(pl.name);
+    }
+    return Status.success();
+  }
+
+  /**
+   * Filters one node as if the pods nominated to it with at least the pod's priority were
+   * already there (upstream RunFilterPluginsWithNominatedPods): first with them (their
+   * resources are reserved), then, if that passed, once more without them (filters such as
+   * inter-pod affinity may only pass without them).
+   */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: ReadonlyPod, nodeInfo: NodeInfo): Status {
+    const added = this.addGENominatedPods(state, pod, nodeInfo);
+    if ('error' in added) return added.error;
+    const s = this.runFilterPlugins(added.state, pod, added.nodeInfo);
+    if (!added.podsAdded || !s.isSuccess()) return s;
+    return this.runFilterPlugins(state, pod, nodeInfo);
+  }
+
+  private addGENominatedPods(state: CycleState, pod: ReadonlyPod, nodeInfo: NodeInfo):
+    { podsAdded: boolean; state: CycleState; nodeInfo: NodeInfo } | { error: Status } {
+    const nominated = nodeInfo.node ? this.nominator.nominatedPodsForNode(nodeInfo.name) : [];
+    if (nominated.length === 0) return { podsAdded: false, state, nodeInfo };
+    const prio = podPriority(pod);
+    const uid = pod.metadata?.uid;
+    let out: { state: CycleState; nodeInfo: NodeInfo } | undefined;
+    for (const pi of nominated) {
+      if (podPriority(pi.pod) < prio || (uid && pi.pod.metadata?.uid === uid)) continue;
+      out ??= { state: state.clone(), nodeInfo: nodeInfo.clone() };
+      out.nodeInfo.addPod(pi);
+      const s = this.runPreFilterExtensionAddPod(out.state, pod, pi, out.nodeInfo);
+      if (!s.isSuccess()) return { error: s };
+    }
+    return out ? { podsAdded: true, ...out } : { podsAdded: false, state, nodeInfo };
   }
 
   /**

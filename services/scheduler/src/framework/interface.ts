@@ -13,7 +13,7 @@
  *   nodes and again in a preemption dry run.
  * - "Does not fit" is a returned Status (see status.ts), never an exception.
  */
-import type { NodeInfo } from './node-info.js';
+import type { NodeInfo, PodInfo } from './node-info.js';
 import type { Status } from './status.js';
 import type { ReadonlyNode, ReadonlyPod } from './types.js';
 
@@ -31,9 +31,19 @@ export function stateKey<T>(name: string): StateKey<T> {
   return { name };
 }
 
+/** State a plugin changes after PreFilter (through PreFilterExtensions) must clone itself. */
+export interface StateData {
+  clone(): StateData;
+}
+
+function isStateData(v: unknown): v is StateData {
+  return typeof v === 'object' && v !== null && typeof (v as Partial<StateData>).clone === 'function';
+}
+
 /**
  * Data plugins pass from one extension point to a later one within a single scheduling cycle
- * (upstream CycleState). Values written must be treated as immutable: `clone()` is shallow.
+ * (upstream CycleState). `clone()` copies values that implement StateData (their own
+ * `clone()`), and shares every other value, which must then be treated as immutable.
  */
 export class CycleState {
   private readonly data = new Map<string, unknown>();
@@ -47,7 +57,7 @@ export class CycleState {
 
   clone(): CycleState {
     const c = new CycleState();
-    for (const [k, v] of this.data) c.data.set(k, v);
+    for (const [k, v] of this.data) c.data.set(k, isStateData(v) ? v.clone() : v);
     for (const p of this.skipFilterPlugins) c.skipFilterPlugins.add(p);
     for (const p of this.skipScorePlugins) c.skipScorePlugins.add(p);
     return c;
@@ -86,6 +96,35 @@ export interface PreFilterOutput {
 
 export interface PreFilterPlugin extends Plugin {
   preFilter(state: CycleState, pod: ReadonlyPod, nodes: readonly NodeInfo[]): PreFilterOutput | undefined;
+  /**
+   * PreFilterExtensions (optional): keep the PreFilter state right when a dry run adds a pod to
+   * (nominated pods) or removes one from (preemption victims) `nodeInfo`, which already
+   * reflects the change. Called on a cloned CycleState.
+   */
+  addPod?(state: CycleState, podToSchedule: ReadonlyPod, podInfoToAdd: PodInfo, nodeInfo: NodeInfo): Status | undefined;
+  removePod?(state: CycleState, podToSchedule: ReadonlyPod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): Status | undefined;
+}
+
+/**
+ * The node snapshot of the current cycle (upstream SharedLister.NodeInfos()): every node with
+ * a Node object. Plugins use it when they need nodes beyond the ones handed to them (spreading
+ * and affinity count pods on all nodes). Read-only.
+ */
+export interface SharedLister {
+  list(): readonly NodeInfo[];
+  get(name: string): NodeInfo | undefined;
+  /** Nodes with at least one pod that has pod (anti-)affinity. */
+  havePodsWithAffinityList(): readonly NodeInfo[];
+  /** Nodes with at least one pod that has required pod anti-affinity. */
+  havePodsWithRequiredAntiAffinityList(): readonly NodeInfo[];
+}
+
+/** Pods nominated to nodes by preemption (upstream PodNominator). */
+export interface PodNominator {
+  /** The pods nominated to `nodeName` (their latest versions), in no particular order. */
+  nominatedPodsForNode(nodeName: string): readonly PodInfo[];
+  /** The node `pod` is nominated to (in memory, possibly ahead of its status), if any. */
+  nominatedNode(pod: ReadonlyPod): string | undefined;
 }
 
 export interface FilterPlugin extends Plugin {
@@ -102,7 +141,10 @@ export interface NodeToStatusReader {
 }
 
 export interface PostFilterOutput {
-  /** A node the pod is expected to fit after preemption (not implemented yet). */
+  /**
+   * A node the pod is expected to fit once preemption finished (upstream NominatingInfo with
+   * ModeOverride); '' clears an earlier nomination; undefined leaves it alone.
+   */
   nominatedNodeName?: string;
   status: Status;
 }

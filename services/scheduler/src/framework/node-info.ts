@@ -11,6 +11,7 @@ import {
   DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resource, podRequests, toResourceList, type ResourceList,
 } from './resources.js';
 import type { ReadonlyNode, ReadonlyPod } from './types.js';
+import { parsePodAffinity, podHostPorts, type HostPort, type ParsedAffinity } from './pod-terms.js';
 
 let generationCounter = 0;
 /** A process-wide increasing counter: a changed NodeInfo always gets a generation never seen before. */
@@ -26,11 +27,28 @@ export interface PodInfo {
   /** cpu / memory with the scoring defaults for containers that request none. */
   readonly nonZeroCPU: number;
   readonly nonZeroMemory: number;
+  /** The pod's inter-pod affinity terms, parsed (empty lists without affinity). */
+  readonly affinity: ParsedAffinity;
+  /** Host ports its containers bind. */
+  readonly hostPorts: readonly HostPort[];
 }
 
 export function newPodInfo(pod: ReadonlyPod): PodInfo {
   const nz = podRequests(pod, { nonMissing: { cpu: DEFAULT_MILLI_CPU_REQUEST, memory: DEFAULT_MEMORY_REQUEST } });
-  return { pod, requests: podRequests(pod), nonZeroCPU: nz.get('cpu') ?? 0, nonZeroMemory: nz.get('memory') ?? 0 };
+  return {
+    pod, requests: podRequests(pod), nonZeroCPU: nz.get('cpu') ?? 0, nonZeroMemory: nz.get('memory') ?? 0,
+    affinity: parsePodAffinity(pod), hostPorts: podHostPorts(pod),
+  };
+}
+
+/** Upstream PodInfo "with affinity": any pod (anti-)affinity at all. */
+export function hasAffinity(p: PodInfo): boolean {
+  const a = p.pod.spec?.affinity;
+  return Boolean(a?.podAffinity || a?.podAntiAffinity);
+}
+
+export function hasRequiredAntiAffinity(p: PodInfo): boolean {
+  return p.affinity.requiredAntiAffinityTerms.length > 0;
 }
 
 /** Cache key of a pod: its uid, or namespace/name for objects without one (tests). */
@@ -47,6 +65,9 @@ export class NodeInfo {
   readonly nonZeroRequested = new Resource();
   allocatable = new Resource();
   generation = nextGeneration();
+  /** How many of its pods have pod (anti-)affinity, and required anti-affinity. */
+  podsWithAffinity = 0;
+  podsWithRequiredAntiAffinity = 0;
 
   constructor(node?: ReadonlyNode) {
     if (node) this.setNode(node);
@@ -55,6 +76,9 @@ export class NodeInfo {
   get node(): ReadonlyNode | undefined { return this.nodeObj; }
   get name(): string { return this.nodeObj?.metadata?.name ?? ''; }
   get pods(): readonly PodInfo[] { return [...this.podInfos.values()]; }
+  /** The pods without copying the list (do not add or remove pods while iterating). */
+  podInfosIter(): IterableIterator<PodInfo> { return this.podInfos.values(); }
+  getPod(key: string): PodInfo | undefined { return this.podInfos.get(key); }
   get podCount(): number { return this.podInfos.size; }
 
   /**
@@ -101,6 +125,8 @@ export class NodeInfo {
     this.requested.add(info.requests, sign);
     this.nonZeroRequested.milliCPU += sign * info.nonZeroCPU;
     this.nonZeroRequested.memory += sign * info.nonZeroMemory;
+    if (hasAffinity(info)) this.podsWithAffinity += sign;
+    if (hasRequiredAntiAffinity(info)) this.podsWithRequiredAntiAffinity += sign;
   }
 
   /** An independent copy with the same generation (pods are shared: they are read-only). */
@@ -111,6 +137,8 @@ export class NodeInfo {
     for (const [k, v] of this.podInfos) c.podInfos.set(k, v);
     copyResource(this.requested, c.requested);
     copyResource(this.nonZeroRequested, c.nonZeroRequested);
+    c.podsWithAffinity = this.podsWithAffinity;
+    c.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity;
     c.generation = this.generation;
     return c;
   }

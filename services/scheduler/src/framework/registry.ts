@@ -6,10 +6,38 @@
  * in order, with a weight for those that score. Which extension points a plugin takes part in
  * follows from the interfaces it implements (upstream "multiPoint").
  */
-import type { Client } from '@tskube/client';
+import type {
+  Namespace, PodDisruptionBudget, ReplicaSet, ReplicationController, Service, StatefulSet,
+} from '@tskube/api';
+import type { Client, DeepReadonly, EventRecorder } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import type { Plugin } from './interface.js';
+import type { PodNominator, Plugin, SharedLister } from './interface.js';
 import type { Framework } from './framework.js';
+
+/**
+ * Read access to the informer caches plugins need besides pods and nodes (upstream
+ * SharedInformerFactory listers). Everything is read-only; missing objects are undefined.
+ */
+export interface ClusterListers {
+  namespace(name: string): DeepReadonly<Namespace> | undefined;
+  namespaces(): readonly DeepReadonly<Namespace>[];
+  services(namespace: string): readonly DeepReadonly<Service>[];
+  replicationController(namespace: string, name: string): DeepReadonly<ReplicationController> | undefined;
+  replicaSet(namespace: string, name: string): DeepReadonly<ReplicaSet> | undefined;
+  statefulSet(namespace: string, name: string): DeepReadonly<StatefulSet> | undefined;
+  podDisruptionBudgets(): readonly DeepReadonly<PodDisruptionBudget>[];
+}
+
+/** Listers over nothing (unit tests, or a scheduler started without those informers). */
+export const EMPTY_LISTERS: ClusterListers = {
+  namespace: () => undefined,
+  namespaces: () => [],
+  services: () => [],
+  replicationController: () => undefined,
+  replicaSet: () => undefined,
+  statefulSet: () => undefined,
+  podDisruptionBudgets: () => [],
+};
 
 /** What a plugin may use besides its arguments (upstream framework.Handle). */
 export interface Handle {
@@ -17,6 +45,18 @@ export interface Handle {
   readonly logger: Logger;
   /** The framework running the plugin (for preemption's dry run of the filters). Available once built. */
   readonly framework: Framework;
+  /** The current cycle's node snapshot. */
+  readonly snapshot: SharedLister;
+  readonly listers: ClusterListers;
+  /** Pods nominated to nodes (the scheduling queue's nominator). */
+  readonly nominator: PodNominator;
+  /** Records events (upstream EventRecorder); undefined in tests that do not care. */
+  readonly recorder?: EventRecorder;
+  /**
+   * Runs API work in the background (preemption's evictions); the scheduler waits for such
+   * tasks on shutdown. The task must not throw (failures are logged by the runner).
+   */
+  background(what: string, task: () => Promise<void>): void;
   /** Current time in ms (fake clocks in tests). */
   now(): number;
 }
@@ -62,9 +102,10 @@ export interface Profile {
 }
 
 /**
- * The default profile: upstream's default plugin set restricted to what tskube implements,
- * in upstream order with upstream weights (TaintToleration 3, NodeAffinity 2,
- * NodeResourcesFit 1, NodeResourcesBalancedAllocation 1).
+ * The default profile: upstream's default plugin set (v1.32 getDefaultPlugins, multiPoint)
+ * restricted to what tskube implements (no volume plugins, no SchedulingGates), in upstream
+ * order with upstream weights: TaintToleration 3, NodeAffinity 2, PodTopologySpread 2,
+ * InterPodAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1, ImageLocality 1.
  */
 export function defaultProfile(schedulerName = 'default-scheduler'): Profile {
   return {
@@ -75,9 +116,13 @@ export function defaultProfile(schedulerName = 'default-scheduler'): Profile {
       { name: 'NodeName' },
       { name: 'TaintToleration', weight: 3 },
       { name: 'NodeAffinity', weight: 2 },
+      { name: 'NodePorts' },
       { name: 'NodeResourcesFit', weight: 1 },
+      { name: 'PodTopologySpread', weight: 2 },
+      { name: 'InterPodAffinity', weight: 2 },
       { name: 'DefaultPreemption' },
       { name: 'NodeResourcesBalancedAllocation', weight: 1 },
+      { name: 'ImageLocality', weight: 1 },
       { name: 'DefaultBinder' },
     ],
   };

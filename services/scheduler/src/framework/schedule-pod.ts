@@ -20,7 +20,11 @@ export const MIN_FEASIBLE_NODES_TO_FIND = 100;
 export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
 
 export type ScheduleResult =
-  | { kind: 'scheduled'; nodeName: string; evaluatedNodes: number; feasibleNodes: number }
+  | {
+    kind: 'scheduled'; nodeName: string; evaluatedNodes: number; feasibleNodes: number;
+    /** Filter statuses of the nodes that did not fit, and per-node scores (debugging). */
+    diagnosis: Diagnosis; scores: readonly NodePluginScores[];
+  }
   /** No node fits: `fitError.message()` is the user-facing text. */
   | { kind: 'unschedulable'; fitError: FitError }
   /** Nothing to schedule on (no nodes) or an internal failure. */
@@ -63,10 +67,28 @@ export class PodScheduler {
     const { feasible, diagnosis } = found;
     if (feasible.length === 0) return { kind: 'unschedulable', fitError: new FitError(allNodes.length, diagnosis) };
     const evaluatedNodes = feasible.length + diagnosis.nodeToStatus.size;
-    if (feasible.length === 1) return { kind: 'scheduled', nodeName: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1 };
+    if (feasible.length === 1) {
+      return { kind: 'scheduled', nodeName: feasible[0]!.name, evaluatedNodes, feasibleNodes: 1, diagnosis, scores: [] };
+    }
     const prio = this.prioritizeNodes(fwk, state, pod, feasible);
     if ('error' in prio) return { kind: 'error', status: prio.error };
-    return { kind: 'scheduled', nodeName: this.selectHost(prio.scores), evaluatedNodes, feasibleNodes: feasible.length };
+    return { kind: 'scheduled', nodeName: this.selectHost(prio.scores), evaluatedNodes, feasibleNodes: feasible.length, diagnosis, scores: prio.scores };
+  }
+
+  /**
+   * A pod nominated by an earlier preemption tries its nominated node first (upstream
+   * evaluateNominatedNode): if it fits there, the other nodes are not considered.
+   */
+  private evaluateNominatedNode(fwk: Framework, state: CycleState, pod: ReadonlyPod, diagnosis: Diagnosis, nodes: readonly NodeInfo[]): NodeInfo | undefined {
+    const name = pod.status?.nominatedNodeName;
+    if (!name) return undefined;
+    const ni = nodes.find((n) => n.name === name);
+    if (!ni) return undefined;
+    const s = fwk.runFilterPluginsWithNominatedPods(state, pod, ni);
+    if (s.isSuccess()) return ni;
+    diagnosis.nodeToStatus.set(ni.name, s);
+    if (s.isRejected() && s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
+    return undefined;
   }
 
   private findNodesThatFitPod(fwk: Framework, state: CycleState, pod: ReadonlyPod, allNodes: readonly NodeInfo[]):
@@ -87,6 +109,8 @@ export class PodScheduler {
       nodes = allNodes.filter((n) => names.has(n.name));
       diagnosis.nodeToStatus.absentNodesStatus = Status.unresolvable(`node(s) didn't satisfy plugin(s) [${[...pre.pluginsWithNodes].sort().join(' ')}]`);
     }
+    const nominated = this.evaluateNominatedNode(fwk, state, pod, diagnosis, nodes);
+    if (nominated) return { feasible: [nominated], diagnosis };
     const passed = this.findNodesThatPassFilters(fwk, state, pod, diagnosis, nodes);
     // Always advance the start index, even on error, so every node gets searched eventually.
     const processed = ('error' in passed ? 0 : passed.feasible.length) + diagnosis.nodeToStatus.size;
@@ -106,7 +130,7 @@ export class PodScheduler {
     }
     for (let i = 0; i < nodes.length && feasible.length < toFind; i++) {
       const n = nodes[(this.nextStartNodeIndex + i) % nodes.length]!;
-      const s = fwk.runFilterPlugins(state, pod, n);
+      const s = fwk.runFilterPluginsWithNominatedPods(state, pod, n);
       if (s.isSuccess()) {
         feasible.push(n);
         continue;

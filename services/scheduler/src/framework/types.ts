@@ -26,3 +26,28 @@ export function podRef(pod: { readonly metadata?: { readonly namespace?: string;
 export function podPriority(pod: ReadonlyPod): number {
   return pod.spec?.priority ?? 0;
 }
+
+type PodAffinitySpec = NonNullable<Affinity['podAffinity']>;
+export type PodAffinityTerm = DeepReadonly<NonNullable<PodAffinitySpec['requiredDuringSchedulingIgnoredDuringExecution']>[number]>;
+export type WeightedPodAffinityTerm = DeepReadonly<NonNullable<PodAffinitySpec['preferredDuringSchedulingIgnoredDuringExecution']>[number]>;
+export type TopologySpreadConstraint = DeepReadonly<NonNullable<PodSpec['topologySpreadConstraints']>[number]>;
+
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
+export const LABEL_TOPOLOGY_ZONE = 'topology.kubernetes.io/zone';
+
+/**
+ * Upstream util.MoreImportantPod: higher priority first; at equal priority the pod that started
+ * earlier (status.startTime; a pod that has not started counts as starting now).
+ */
+export function moreImportantPod(a: ReadonlyPod, b: ReadonlyPod, now: number = Date.now()): boolean {
+  const pa = podPriority(a);
+  const pb = podPriority(b);
+  if (pa !== pb) return pa > pb;
+  return podStartTime(a, now) < podStartTime(b, now);
+}
+
+/** status.startTime in ms, or `now` for a pod that has not started. */
+export function podStartTime(pod: ReadonlyPod, now: number = Date.now()): number {
+  const t = pod.status?.startTime ? Date.parse(pod.status.startTime) : NaN;
+  return Number.isNaN(t) ? now : t;
+}

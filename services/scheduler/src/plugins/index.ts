@@ -10,6 +10,10 @@ import { NodeResourcesFit } from './node-resources-fit.js';
 import { NodeUnschedulable } from './node-unschedulable.js';
 import { PrioritySort } from './priority-sort.js';
 import { TaintToleration } from './taint-toleration.js';
+import { NodePorts } from './node-ports.js';
+import { PodTopologySpread } from './pod-topology-spread.js';
+import { InterPodAffinity } from './inter-pod-affinity.js';
+import { ImageLocality } from './image-locality.js';
 
 export { Names } from './names.js';
 
@@ -25,5 +29,9 @@ export function inTreeRegistry(): Registry {
     [Names.NodeResourcesBalancedAllocation]: () => new BalancedAllocation(),
     [Names.DefaultPreemption]: (h) => new DefaultPreemption(h),
     [Names.DefaultBinder]: (h) => new DefaultBinder(h),
+    [Names.NodePorts]: () => new NodePorts(),
+    [Names.PodTopologySpread]: (h) => new PodTopologySpread(h),
+    [Names.InterPodAffinity]: (h) => new InterPodAffinity(h),
+    [Names.ImageLocality]: (h) => new ImageLocality(h),
   });
 }

@@ -9,4 +9,8 @@ export const Names = {
   NodeResourcesBalancedAllocation: 'NodeResourcesBalancedAllocation',
   DefaultPreemption: 'DefaultPreemption',
   DefaultBinder: 'DefaultBinder',
+  NodePorts: 'NodePorts',
+  PodTopologySpread: 'PodTopologySpread',
+  InterPodAffinity: 'InterPodAffinity',
+  ImageLocality: 'ImageLocality',
 } as const;

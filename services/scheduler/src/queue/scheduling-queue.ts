@@ -29,6 +29,7 @@ import type { ClusterEventWithHint, QueueSortPlugin } from '../framework/interfa
 import type { ReadonlyPod } from '../framework/types.js';
 import { Events, isPodUpdated, type ClusterChange } from './events.js';
 import { KeyedHeap } from './heap.js';
+import { Nominator } from './nominator.js';
 
 export const DEFAULT_POD_INITIAL_BACKOFF_MS = 1_000;
 export const DEFAULT_POD_MAX_BACKOFF_MS = 10_000;
@@ -88,6 +89,8 @@ export class SchedulingQueue {
   private readonly activeQ: KeyedHeap<QueuedPodInfo>;
   private readonly backoffQ: KeyedHeap<QueuedPodInfo>;
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
+  /** Pods nominated to nodes by preemption (see nominator.ts). */
+  readonly nominator = new Nominator();
   private readonly inFlight = new Map<string, InFlight>();
   private readonly waiters = new Set<() => void>();
   private readonly now: () => number;
@@ -148,12 +151,14 @@ export class SchedulingQueue {
       this.update(known?.pod, pod);
       return;
     }
+    this.nominator.add(pod);
     this.pushActive(this.newInfo(pod));
   }
 
   /** A pending pod changed (informer update): the queued copy is replaced; see the module doc. */
   update(oldPod: ReadonlyPod | undefined, newPod: ReadonlyPod): void {
     const key = objectKey(newPod);
+    this.nominator.update(oldPod, newPod);
     const flight = this.inFlight.get(key);
     if (flight) {
       if (flight.deleted || (newPod.metadata?.uid ?? '') !== flight.uid) flight.recreated = true;
@@ -187,6 +192,7 @@ export class SchedulingQueue {
   /** A pending pod is gone (deleted, bound elsewhere, being deleted, or no longer ours). */
   delete(pod: ReadonlyPod): void {
     const key = objectKey(pod);
+    this.nominator.delete(pod);
     this.activeQ.remove(key);
     this.backoffQ.remove(key);
     this.unschedulable.delete(key);
