@@ -125,6 +125,59 @@ test('killing the leading controller-manager and scheduler: the standbys take ov
   await k.ok(['delete', 'namespace', 'ha', '--wait=false']);
 });
 
+test('a Deployment rolls out an image change, rolls back with undo, scales to zero and back', async () => {
+  const ns = 'rollout';
+  // A second tag of the pod image on the (shared) Docker engine: an image change with no registry.
+  const v2 = `${POD_IMAGE.split(':')[0]}:e2e-v2`;
+  assert.equal((await sh('docker', ['tag', POD_IMAGE, v2])).code, 0);
+  await k.ok(['create', 'namespace', ns]);
+  await k.ok(['apply', '-f', '-'], {
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${ns}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${POD_IMAGE}
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "sleep 3600"]
+        resources: {requests: {cpu: 10m, memory: 8Mi}}
+`,
+  });
+  const status = await k.ok(['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 });
+  assert.match(status, /successfully rolled out/);
+
+  await k.ok(['set', 'image', '-n', ns, 'deployment/web', `main=${v2}`]);
+  assert.match(await k.ok(['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 }), /successfully rolled out/);
+  const images = async () => (await pods(ns, 'app=web')).filter(running).map((p) => (p as PodJson & { spec: { containers: { image: string }[] } }).spec.containers[0]!.image);
+  assert.deepEqual(await eventually('3 pods on v2', async () => { const i = await images(); return i.length === 3 && i.every((x) => x === v2) ? i : null; }, 60_000), [v2, v2, v2]);
+  const rs = await k.ok(['get', 'rs', '-n', ns, '--no-headers']);
+  assert.equal(rs.trim().split('\n').length, 2, `old and new ReplicaSet:\n${rs}`);
+  assert.match(rs, /web-\S+\s+0\s+0\s+0/);
+  assert.match(await k.ok(['rollout', 'history', '-n', ns, 'deployment/web']), /1\s+<none>\s+2\s+<none>/);
+
+  await k.ok(['rollout', 'undo', '-n', ns, 'deployment/web']);
+  assert.match(await k.ok(['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], { timeoutMs: 130_000 }), /successfully rolled out/);
+  await eventually('3 pods back on the first image', async () => { const i = await images(); return i.length === 3 && i.every((x) => x === POD_IMAGE) || null; }, 60_000);
+  const dep = await getJson<{ metadata: { annotations: Record<string, string> } }>(['get', 'deployment', '-n', ns, 'web']);
+  assert.equal(dep.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+
+  await k.ok(['scale', '-n', ns, 'deployment/web', '--replicas=0']);
+  await eventually('no pods', async () => (await pods(ns, 'app=web')).length === 0 || null, 60_000);
+  await k.ok(['scale', '-n', ns, 'deployment/web', '--replicas=2']);
+  await eventually('2 running pods', async () => (await pods(ns, 'app=web')).filter(running).length === 2 || null, 90_000);
+  assert.match(await k.ok(['get', 'deployment', '-n', ns, 'web']), /web\s+2\/2\s+2\s+2\s/);
+  await k.ok(['delete', 'namespace', ns, '--wait=false']);
+  await sh('docker', ['rmi', v2]);
+});
+
 test('deleting a namespace with many objects empties it and then removes it', async () => {
   const ns = 'crowded';
   await k.ok(['create', 'namespace', ns]);
@@ -150,6 +203,75 @@ test('deleting a namespace with many objects empties it and then removes it', as
   assert.match(gone.stderr, /NotFound/);
   const containers = await sh('docker', ['ps', '-aq', '--filter', `label=io.kubernetes.pod.namespace=${ns}`, '--filter', `label=tskube.cluster=${cluster.project}`]);
   assert.equal(containers.stdout.trim(), '', 'the pods\' containers are gone');
+});
+
+test('required anti-affinity spreads pods one per node; a high-priority pod preempts a low-priority one', async () => {
+  const ns = 'prio';
+  await k.ok(['create', 'namespace', ns]);
+  const nodes = await getJson<{ items: { status: { allocatable: { cpu: string } } }[] }>(['get', 'nodes']);
+  const cpu = nodes.items[0]!.status.allocatable.cpu;
+  const milli = cpu.endsWith('m') ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000;
+  const request = `${Math.floor(milli * 0.6)}m`; // two never fit on one node
+  await k.ok(['apply', '-f', '-'], {
+    input: `apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: e2e-low}
+value: 100
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: e2e-high}
+value: 1000000
+`,
+  });
+  await k.ok(['apply', '-f', '-'], {
+    input: replicaSet(ns, 'low', 3, `      priorityClassName: e2e-low
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: low}}
+            topologyKey: kubernetes.io/hostname
+`).replace('cpu: 10m', `cpu: ${request}`),
+  });
+  const low = await eventually('3 low pods running', async () => {
+    const ps = (await pods(ns, 'app=low')).filter(running);
+    return ps.length === 3 ? ps : null;
+  }, 90_000);
+  assert.equal(new Set(low.map((p) => p.spec.nodeName)).size, 3, 'one pod per node');
+
+  await k.ok(['apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: Pod
+metadata: {name: important, namespace: ${ns}}
+spec:
+  priorityClassName: e2e-high
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ${POD_IMAGE}
+    command: ["sh", "-c", "sleep 3600"]
+    resources: {requests: {cpu: ${request}}}
+`,
+  });
+  const important = await eventually('important Running', async () => {
+    const p = await getJson<PodJson & { spec: { priority?: number } }>(['get', 'pod', '-n', ns, 'important']);
+    return p.status.phase === 'Running' ? p : null;
+  }, 120_000, 2000);
+  assert.equal(important.spec.priority, 1000000);
+  const preempted = await k.ok(['get', 'events', '-n', ns, '--field-selector', 'reason=Preempted', '-o', 'jsonpath={.items[*].message}']);
+  assert.match(preempted, new RegExp(`Preempted by pod \\S+ on node ${important.spec.nodeName}`));
+  // The victim's replacement cannot fit anywhere and may not preempt the higher-priority pod.
+  const pending = await eventually('a pending low replacement', async () => {
+    const ps = await pods(ns, 'app=low');
+    return ps.find((p) => p.status.phase === 'Pending' && !p.metadata.deletionTimestamp) ?? null;
+  }, 60_000);
+  const msg = await eventually('FailedScheduling for the replacement', async () => {
+    const out = await k.ok(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${pending.metadata.name},reason=FailedScheduling`, '-o', 'jsonpath={.items[*].message}']);
+    return out.trim() || null;
+  }, 60_000);
+  assert.match(msg, /^0\/3 nodes are available: .*preemption: /);
+  await k.ok(['delete', 'namespace', ns, '--wait=false']);
+  await k.ok(['delete', 'priorityclass', 'e2e-low', 'e2e-high']);
 });
 
 test('a pending pod is scheduled when a node that fits joins', async () => {
