@@ -10,6 +10,9 @@
 #      a stale endpoint, and the network then cannot be removed ("has active endpoints")
 #   2. `docker compose -p <project> down -v --remove-orphans` (services, volumes, network)
 #   3. the project's default network, if `down` could not remove it
+#   4. the kubelets' pod volume directories, ${TSKUBE_KUBELET_ROOT_BASE:-/var/lib/tskube-kubelet}/<project>
+#      (written as root by the kubelet containers: when this user cannot remove them, a
+#      throwaway container of the tskube image ($TSKUBE_IMAGE, tskube:dev) does)
 #
 # Works without the compose file (down by project name uses the containers' labels).
 # Idempotent: a project that does not exist is fine. Steps may fail transiently; the exit
@@ -32,11 +35,23 @@ remove_pods() { # project
   [ -z "$ids" ] || docker rm -f -v $ids >/dev/null 2>&1
 }
 
+ROOT_BASE=${TSKUBE_KUBELET_ROOT_BASE:-/var/lib/tskube-kubelet}
+
+remove_root_dir() { # project
+  [ -n "$1" ] || return 0
+  dir="$ROOT_BASE/$1"
+  [ -e "$dir" ] || return 0
+  rm -rf "$dir" 2>/dev/null
+  [ -e "$dir" ] || return 0
+  docker run --rm -v "$ROOT_BASE:$ROOT_BASE" --entrypoint rm "${TSKUBE_IMAGE:-tskube:dev}" -rf "$dir" >/dev/null 2>&1
+}
+
 leftovers() { # what of project $1 still exists
   docker ps -aq --filter "label=tskube.cluster=$1"
   docker ps -aq --filter "label=com.docker.compose.project=$1"
   docker network ls -q --filter "label=com.docker.compose.project=$1"
   docker volume ls -q --filter "label=com.docker.compose.project=$1"
+  [ ! -e "$ROOT_BASE/$1" ] || echo "$ROOT_BASE/$1"
 }
 
 status=0
@@ -50,6 +65,7 @@ for project in "$@"; do
                $(docker network ls -q --filter "name=${project}_default"); do
       docker network rm "$net" >/dev/null 2>&1
     done
+    remove_root_dir "$project"
     [ -z "$(leftovers "$project")" ] && break
     sleep 2
   done

@@ -16,6 +16,7 @@ import { POLICY } from './groups/policy.js';
 import { RBAC } from './groups/rbac.js';
 import { SCHEDULING } from './groups/scheduling.js';
 import { DISCOVERY } from './groups/discovery.js';
+import { METRICS } from './groups/metrics.js';
 
 export * from './resource-def.js';
 
@@ -33,6 +34,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   ...SCHEDULING,
   ...COORDINATION,
   ...DISCOVERY,
+  ...METRICS,
 ];
 
 /** Groups in the order discovery lists them (the first version listed is preferred). */

@@ -47,6 +47,12 @@ export interface RestClientOptions {
   maxRetryDelayMs?: number;
   /** Debug lines for retries. */
   logger?: Logger;
+  /**
+   * Connections kept to the server at most (default unbounded); further requests queue for a
+   * free one. A process multiplexing many identities' traffic on one client (simulated
+   * nodes) bounds its TLS sockets with it. Long-running watches hold one each.
+   */
+  maxSockets?: number;
 }
 
 interface SendOptions extends RequestOptions {
@@ -134,13 +140,13 @@ export class RestClient extends BaseClient {
     if (this.base.protocol === 'https:') {
       this.mod = https;
       this.agent = new https.Agent({
-        keepAlive: true,
+        keepAlive: true, maxSockets: opts.maxSockets,
         ca: opts.ca, cert: opts.cert, key: opts.key,
         rejectUnauthorized: !opts.insecureSkipTLSVerify,
       });
     } else if (this.base.protocol === 'http:') {
       this.mod = http;
-      this.agent = new http.Agent({ keepAlive: true });
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
     } else {
       throw new Error(`unsupported server URL scheme: ${opts.server}`);
     }

@@ -22,6 +22,7 @@ import { ResourceHandler } from './handlers/resource.js';
 import { Discovery } from './handlers/discovery.js';
 import { HealthEndpoints } from './handlers/health.js';
 import { sendError, sendJson } from './handlers/respond.js';
+import { acceptUpgrades } from './handlers/upgrade.js';
 import type { BodyCodec } from './handlers/codec.js';
 import { ApiServerMetrics } from './metrics.js';
 import { fieldManagerFor } from './fieldmanager/index.js';
@@ -159,6 +160,8 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
     // keep-alive connections from informers stay open for long watches
     keepAliveTimeout: 65_000,
   }, (req, res) => { void serve(req, res); });
+  // exec/attach/port-forward: upgrades take the same path (handlers/upgrade.ts)
+  acceptUpgrades(server, (req, res) => { void serve(req, res); });
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
 

@@ -39,6 +39,8 @@ export interface ControllerManagerDeps {
   now?: () => Date;
   /** Leader election identity; default `<hostname>_<uuid>`. */
   identity?: string;
+  /** The cluster CA (PEM) for kube-root-ca.crt (upstream --root-ca-file; main.ts: the kubeconfig's CA). */
+  rootCA?: string;
   /** Leader election timings (upstream defaults 15 s / 10 s / 2 s). */
   leaderElection?: Pick<LeaderElectionOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>;
 }
@@ -70,6 +72,7 @@ export function buildControllerManager(deps: ControllerManagerDeps): ControllerM
   const settings: ControllerSettings = {
     nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodSeconds * 1000,
     nodeStartupGracePeriodMs: config.nodeStartupGracePeriodSeconds * 1000,
+    rootCA: deps.rootCA,
   };
   let leading = false;
   let synced = false;

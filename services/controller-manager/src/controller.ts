@@ -30,6 +30,8 @@ export interface ControllerSettings {
   nodeMonitorGracePeriodMs: number;
   /** The same for a node that never posted a Ready condition (upstream 60 s). */
   nodeStartupGracePeriodMs: number;
+  /** The cluster CA (PEM) the root-ca-cert-publisher puts in every namespace; unset: it publishes nothing. */
+  rootCA?: string;
 }
 
 export interface ControllerContext {

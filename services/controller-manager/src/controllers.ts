@@ -18,6 +18,7 @@ import { serviceAccountController } from './serviceaccount/serviceaccounts-contr
 import { statefulSetController } from './statefulset/statefulset-controller.js';
 import { replicationControllerController } from './replication/replication-controller.js';
 import { ttlAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
+import { rootCACertPublisherController } from './rootcacertpublisher/root-ca-cert-publisher.js';
 
 export const ALL_CONTROLLERS: readonly Controller[] = [
   replicaSetController,
@@ -35,6 +36,7 @@ export const ALL_CONTROLLERS: readonly Controller[] = [
   daemonSetController,
   statefulSetController,
   ttlAfterFinishedController,
+  rootCACertPublisherController,
 ];
 
 /**

@@ -1,5 +1,5 @@
 /** tskube-controller-manager: configuration, logger, client, then the controller-manager (design habit 1). */
-import { createClientFromKubeconfig } from '@tskube/client';
+import { createClientFromKubeconfig, loadKubeconfig } from '@tskube/client';
 import { fatal, newMetricsRegistry, shutdownSignal } from '@tskube/component';
 import { createLogger } from '@tskube/log';
 import { loadConfig } from './config.js';
@@ -9,7 +9,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ component: 'controller-manager', level: config.logLevel });
   const client = createClientFromKubeconfig(config.kubeconfig, { component: 'controller-manager', logger });
-  const cm = buildControllerManager({ client, logger, config, registry: newMetricsRegistry('controller-manager') });
+  const rootCA = loadKubeconfig(config.kubeconfig).ca?.toString('utf8');
+  const cm = buildControllerManager({ client, logger, config, rootCA, registry: newMetricsRegistry('controller-manager') });
   const reason = await cm.start(shutdownSignal(logger));
   client.close();
   if (reason === 'leadership-lost') {

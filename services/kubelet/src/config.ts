@@ -25,6 +25,8 @@ export interface KubeletConfig {
   clusterName: string;
   nodeCpu?: string;
   nodeMemory?: string;
+  /** TSKUBE_NODE_MAX_PODS (110): the node's pod capacity. */
+  maxPods: number;
   /** TSKUBE_CA_FILE; undefined: the kubeconfig's certificate authority. */
   caFile?: string;
   runtime: RuntimeKind;
@@ -32,6 +34,13 @@ export interface KubeletConfig {
   shutdownRemovePods: boolean;
   /** TSKUBE_SHUTDOWN_GRACE_SECONDS (20): budget of a graceful shutdown. */
   shutdownGraceSeconds: number;
+  /**
+   * TSKUBE_KUBELET_ROOT: pod volume directories; must be the same path for the kubelet and
+   * the Docker engine. Undefined: <TSKUBE_KUBELET_ROOT_BASE>/<cluster>/<node> (main.ts).
+   */
+  rootDir?: string;
+  /** TSKUBE_KUBELET_ROOT_BASE (/var/lib/tskube-kubelet): parent of the default root dirs. */
+  rootBase: string;
   logLevel: LogLevel;
 }
 
@@ -56,11 +65,14 @@ export function loadConfig(): KubeletConfig {
     clusterName: env.str('TSKUBE_CLUSTER_NAME', 'tskube'),
     nodeCpu: quantity('TSKUBE_NODE_CPU'),
     nodeMemory: quantity('TSKUBE_NODE_MEMORY'),
+    maxPods: env.int('TSKUBE_NODE_MAX_PODS', 110, 1, 10_000),
     caFile: env.optional('TSKUBE_CA_FILE'),
     runtime,
     runtimeSocket: env.str('TSKUBE_RUNTIME_SOCKET', '/run/tskube/runtime.sock'),
     shutdownRemovePods: env.bool('TSKUBE_SHUTDOWN_REMOVE_PODS', true),
     shutdownGraceSeconds: env.int('TSKUBE_SHUTDOWN_GRACE_SECONDS', 20, 1, 3600),
+    rootDir: env.optional('TSKUBE_KUBELET_ROOT'),
+    rootBase: env.str('TSKUBE_KUBELET_ROOT_BASE', '/var/lib/tskube-kubelet'),
     logLevel: parseLogLevel(process.env.TSKUBE_LOG_LEVEL),
   };
 }

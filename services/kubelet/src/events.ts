@@ -13,6 +13,10 @@ export const Reason = {
   Started: 'Started',
   Failed: 'Failed',
   Killing: 'Killing',
+  Unhealthy: 'Unhealthy',
+  ProbeWarning: 'ProbeWarning',
+  FailedPostStartHook: 'FailedPostStartHook',
+  FailedPreStopHook: 'FailedPreStopHook',
   BackOff: 'BackOff',
   Pulling: 'Pulling',
   Pulled: 'Pulled',
@@ -28,6 +32,8 @@ export const Reason = {
   NodeHasNoDiskPressure: 'NodeHasNoDiskPressure',
   NodeHasSufficientPID: 'NodeHasSufficientPID',
   Shutdown: 'Shutdown',
+  FailedMount: 'FailedMount',
+  InvalidEnvironmentVariableNames: 'InvalidEnvironmentVariableNames',
 } as const;
 
 type PodLike = DeepReadonly<Pod> | { metadata?: DeepReadonly<ObjectMeta> };

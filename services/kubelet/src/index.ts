@@ -6,3 +6,11 @@ export { systemClock, ManualClock, type Clock } from './clock.js';
 export type { HostFacts } from './host/host-info.js';
 export { computePodActions, type PodActions } from './pods/actions.js';
 export { generatePodStatus } from './status/generate.js';
+export { succeedingProbeRunner, type ProbeRunner } from './prober/prober.js';
+export type { KubeletPodSource } from './kubelet.js';
+export { PodDispatcher, type PodDispatcherOptions } from './sim/pod-dispatcher.js';
+export { SimBackend, SimRuntime, nodeAddress, podSubnet, type SimRuntimeOptions } from './sim/sim-runtime.js';
+export {
+  buildSimulatedNodes, simulatedNodeLabels, zoneNames, SIMULATED_LABEL, ZONE_LABEL, SIM_CLIENT_MAX_SOCKETS,
+  type SimulatedNodes, type SimulatedNodesOptions,
+} from './sim/simulated-nodes.js';

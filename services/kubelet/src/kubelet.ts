@@ -15,7 +15,9 @@
  * containers stay for the next kubelet to adopt (by their pod-UID labels).
  */
 import type { Pod, PodStatus } from '@tskube/api';
-import { InformerFactory, Resources, createEventRecorder, sleep, type Client, type DeepReadonly } from '@tskube/client';
+import {
+  InformerFactory, Resources, createEventRecorder, sleep, type Client, type DeepReadonly, type EventHandlers, type Informer,
+} from '@tskube/client';
 import { startHealthServer, type HealthServer } from '@tskube/component';
 import type { Logger } from '@tskube/log';
 import { Registry } from 'prom-client';
@@ -34,8 +36,15 @@ import { ImageManager } from './pods/images.js';
 import { Pleg } from './pods/pleg.js';
 import { PodWorkers } from './pods/pod-workers.js';
 import { PodSyncer } from './pods/sync.js';
+import { ProbeManager } from './prober/manager.js';
+import { Prober, type ProbeRunner } from './prober/prober.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
 import { StatusManager } from './status/status-manager.js';
+import { StatsCollector, type NodeStatsSource } from './stats/collector.js';
+import { buildSummary, podTimesOf } from './stats/summary.js';
+import { ObjectCache } from './volumes/object-cache.js';
+import { TokenManager } from './volumes/tokens.js';
+import { VolumeManager } from './volumes/volume-manager.js';
 
 export interface KubeletSettings {
   nodeName: string;
@@ -53,6 +62,19 @@ export interface KubeletSettings {
   shutdownRemovePods: boolean;
   /** Budget of a graceful shutdown (upstream shutdownGracePeriod); default 20. */
   shutdownGraceSeconds?: number;
+  /** Extra node labels (simulated nodes: zone, tskube.io/simulated). */
+  labels?: Readonly<Record<string, string>>;
+  /**
+   * Kubelet root dir (pods/<uid>/volumes/...): the same path for the kubelet and the container
+   * engine, as the bind-mount sources of pod volumes. Undefined: pod volumes are ignored
+   * (simulated nodes); env from ConfigMaps/Secrets works either way.
+   */
+  rootDir?: string;
+}
+
+/** TSKUBE_KUBELET_ROOT's default: `<base>/<cluster>/<node>`, base TSKUBE_KUBELET_ROOT_BASE (/var/lib/tskube-kubelet). */
+export function defaultRootDir(clusterName: string, nodeName: string, base = '/var/lib/tskube-kubelet'): string {
+  return `${base.replace(/\/+$/, '')}/${clusterName}/${nodeName}`;
 }
 
 export interface KubeletTiming {
@@ -65,6 +87,8 @@ export interface KubeletTiming {
   syncErrorBackoffMs: number;
   crashLoopBackoff: BackoffOptions;
   imagePullBackoff: BackoffOptions;
+  /** How long a ConfigMap/Secret read is reused (volumes/object-cache.ts). */
+  objectCacheTtlMs: number;
 }
 
 export const DEFAULT_TIMING: KubeletTiming = {
@@ -77,6 +101,7 @@ export const DEFAULT_TIMING: KubeletTiming = {
   syncErrorBackoffMs: 10_000,
   crashLoopBackoff: CONTAINER_BACKOFF,
   imagePullBackoff: IMAGE_BACKOFF,
+  objectCacheTtlMs: 5000,
 };
 
 export interface KubeletDeps {
@@ -92,6 +117,38 @@ export interface KubeletDeps {
   registry?: Registry;
   timing?: Partial<KubeletTiming>;
   probes?: ProbeView;
+  /** Runs liveness/readiness/startup probes; default the real prober (exec, HTTP, TCP, gRPC). */
+  probeRunner?: ProbeRunner;
+  /**
+   * Where the pods bound to this node come from. Default: the kubelet's own informer on
+   * `spec.nodeName=<node>`. Simulated nodes share one pod watch for the whole process
+   * (sim/pod-dispatcher.ts) instead of one watch per node.
+   */
+  pods?: KubeletPodSource;
+  /** Node figures of /stats/summary: the host's /proc counters (default) or the sum of the pods. */
+  nodeStats?: NodeStatsSource;
+}
+
+/** The API pods bound to one node, as the kubelet reads them. */
+export interface KubeletPodSource {
+  /** Registers handlers for this node's pods; pods already known are replayed as adds. Returns an unregister function. */
+  addEventHandler(h: EventHandlers<Pod>): () => void;
+  /** Resolves true once the source has listed, false if `signal` aborts first. */
+  waitForSync(signal: AbortSignal): Promise<boolean>;
+  /** This node's pod `namespace/name`, if the API has it. */
+  getByName(namespace: string, name: string): DeepReadonly<Pod> | undefined;
+  /** Whether the API has a pod of this node with this UID (housekeeping: anything else is an orphan). */
+  hasUid(uid: string): boolean;
+}
+
+/** The default pod source: one informer watching `spec.nodeName=<node>`. */
+function informerPodSource(inf: Informer<Pod>): KubeletPodSource {
+  return {
+    addEventHandler: (h) => inf.addEventHandler(h),
+    waitForSync: (signal) => inf.waitForSync(signal),
+    getByName: (ns, name) => inf.lister.getByName(ns, name),
+    hasUid: (uid) => inf.lister.byIndex('uid', uid).length > 0,
+  };
 }
 
 export interface KubeletEndpoints {
@@ -122,8 +179,24 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
   const statusManager = new StatusManager({ client: deps.client, logger: log });
   const images = new ImageManager({ runtime, events, clock, backoff: new Backoff(timing.imagePullBackoff) });
   let runtimeName = 'unknown';
+  const startedAtMs = clock.now();
+  const stats = new StatsCollector({ runtime, clock, logger: log, nodeStats: deps.nodeStats });
   let facts: NodeFacts | undefined;
+  const nodeView = {
+    name: s.nodeName,
+    hostIPs: () => [s.nodeIP],
+    allocatable: () => (facts ? nodeCapacity(facts).allocatable : {}),
+  };
+  const objects = new ObjectCache({ client: deps.client, ttlMs: timing.objectCacheTtlMs, now: () => clock.now() });
+  const volumes = s.rootDir ? new VolumeManager({
+    rootDir: s.rootDir, client: deps.client, objects, tokens: new TokenManager({ client: deps.client, now: () => clock.now() }),
+    events, logger: log, node: nodeView,
+  }) : undefined;
 
+  const prober = new ProbeManager({
+    runner: deps.probeRunner ?? new Prober({ runtime, events }), podStatus: (uid) => statusManager.get(uid), clock, logger: log,
+    onChange: (uid) => workers.wake(uid),
+  });
   const syncer = new PodSyncer({
     runtime, runtimeName: () => runtimeName, statusManager, images, events, clock, logger: log,
     node: {
@@ -133,8 +206,9 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
     },
     backoff: new Backoff(timing.crashLoopBackoff),
     syncErrorBackoffMs: timing.syncErrorBackoffMs,
-    probes: deps.probes,
+    probes: deps.probes, prober,
     onPodRunning: (_uid, firstSeenAt) => metrics.podStartDuration.observe((clock.now() - firstSeenAt) / 1000),
+    objects, volumes,
   });
   const workers = new PodWorkers({
     handler: syncer, logger: log, resyncMs: timing.resyncMs, errorBackoffMs: timing.syncErrorBackoffMs,
@@ -180,11 +254,11 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
     let server: KubeletServer | undefined;
     let health: HealthServer | undefined;
     let nodeManager: NodeManager | undefined;
-    const informers = new InformerFactory({ client: deps.client, logger: log });
-    const podInformer = informers.informer(Resources.pods, {
+    const informers = deps.pods ? undefined : new InformerFactory({ client: deps.client, logger: log });
+    const pods = deps.pods ?? informerPodSource(informers!.informer(Resources.pods, {
       fieldSelector: `spec.nodeName=${s.nodeName}`,
       indexers: { uid: (p) => (p.metadata?.uid ? [p.metadata.uid] : []) },
-    });
+    }));
     try {
       const runtimeVersionString = await runtimeVersion(signal);
       const host = deps.host ?? readHostFacts(s.nodeName);
@@ -194,14 +268,22 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
         server = await startKubeletServer({
           host: s.bindAddress, port: s.kubeletPort, tls: deps.tls, logger: log,
           logs: {
-            podByName: (ns, name) => podInformer.lister.getByName(ns, name), podStatus, runtime, clock, logger: log,
+            podByName: (ns, name) => pods.getByName(ns, name), podStatus, runtime, clock, logger: log,
+          },
+          streaming: { podByName: (ns, name) => pods.getByName(ns, name), runtime, logger: log },
+          stats: {
+            registry, logger: log,
+            summary: async () => buildSummary(await stats.latest(), {
+              nodeName: s.nodeName, startedAtMs,
+              podTimes: (p) => { const pod = pods.getByName(p.namespace, p.name); return pod ? podTimesOf(podStatus(pod)) : undefined; },
+            }),
           },
         });
       }
       facts = {
         nodeName: s.nodeName, nodeIP: s.nodeIP, hostname: host.hostname, kubeletPort: server?.port ?? s.kubeletPort,
         cpuCores: host.cpuCores, memoryBytes: host.memoryBytes, ephemeralStorageBytes: host.ephemeralStorageBytes,
-        cpuOverride: s.nodeCpu, memoryOverride: s.nodeMemory, maxPods: s.maxPods ?? 110,
+        cpuOverride: s.nodeCpu, memoryOverride: s.nodeMemory, maxPods: s.maxPods ?? 110, labels: s.labels,
         nodeInfo: {
           machineID: host.machineID, systemUUID: host.systemUUID, bootID: host.bootID, kernelVersion: host.kernelVersion,
           osImage: host.osImage, architecture: host.architecture, containerRuntimeVersion: runtimeVersionString,
@@ -226,7 +308,7 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       });
       running.push(lease.run(loops.signal), nm.run(loops.signal));
 
-      podInformer.addEventHandler({
+      pods.addEventHandler({
         onAdd: (pod) => workers.update(pod),
         onUpdate: (old, pod) => {
           if (old.metadata?.uid !== pod.metadata?.uid) workers.update(old, { deleted: true });
@@ -234,15 +316,15 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
         },
         onDelete: (pod) => workers.update(pod, { deleted: true }),
       });
-      informers.start(loops.signal);
-      if (!(await informers.waitForSync(signal))) return;
+      informers?.start(loops.signal);
+      if (!(await pods.waitForSync(signal))) return;
       try {
         await pleg.relist();
       } catch (err) {
         log.warn('first relist failed', { err: errorMessage(err) });
       }
       running.push(pleg.run(loops.signal));
-      running.push(housekeeping(podInformer.lister, loops.signal));
+      running.push(housekeeping(pods, loops.signal));
       log.info('kubelet started', { kubeletPort: server?.port, healthPort: health?.port, runtime: runtimeVersionString });
       resolveReady({ kubeletPort: server?.port ?? s.kubeletPort, healthPort: health?.port });
       await new Promise<void>((resolve) => {
@@ -256,8 +338,9 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       loops.abort();
       if (s.shutdownRemovePods && nodeManager?.uid) await gracefulShutdown(nodeManager);
       await workers.stop();
+      await prober.stop();
       await Promise.allSettled(running);
-      await informers.stopped();
+      await informers?.stopped();
       await Promise.allSettled([server?.close(), health?.close()]);
       await events.flush();
       log.info('kubelet stopped', {});
@@ -265,15 +348,16 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
   }
 
   /** Orphans: runtime pods with neither a worker nor an API object get a worker that removes them. */
-  async function housekeeping(lister: { byIndex(index: string, value: string): readonly unknown[] }, signal: AbortSignal): Promise<void> {
+  async function housekeeping(pods: KubeletPodSource, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const r = pleg.last;
       for (const p of r?.pods.values() ?? []) {
-        if (workers.has(p.uid) || lister.byIndex('uid', p.uid).length > 0) continue;
+        if (workers.has(p.uid) || pods.hasUid(p.uid)) continue;
         log.info('removing orphaned pod', { pod: `${p.namespace}/${p.name}`, uid: p.uid });
         const orphan: Pod = { metadata: { uid: p.uid, name: p.name, namespace: p.namespace }, spec: { containers: [], terminationGracePeriodSeconds: 0 } };
         workers.update(orphan, { deleted: true });
       }
+      await volumes?.cleanupOrphans((uid) => workers.has(uid) || pods.hasUid(uid)).catch((err: unknown) => log.warn('removing orphaned pod directories failed', { err: errorMessage(err) }));
       await sleep(timing.housekeepingMs, signal);
     }
   }

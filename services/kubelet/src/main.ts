@@ -7,13 +7,21 @@ import { createLogger } from '@tskube/log';
 import { loadConfig } from './config.js';
 import { connectRuntime } from './cri/index.js';
 import { inspectSelf, resolveIdentity } from './host/identity.js';
-import { buildKubelet } from './kubelet.js';
+import { buildKubelet, defaultRootDir } from './kubelet.js';
 import { startRuntimeService } from './runtime-service.js';
+import { loadSimConfig } from './sim/config.js';
+import { runSimulatedNodes } from './sim/main-sim.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ component: 'kubelet', level: config.logLevel });
   const signal = shutdownSignal(log);
+  const sim = loadSimConfig();
+  if (sim) {
+    // TSKUBE_SIMULATED_NODES: no Docker, no runtime service; N in-memory nodes (sim/).
+    await runSimulatedNodes(config, sim, log, signal);
+    process.exit(0);
+  }
   const kc = loadKubeconfig(config.kubeconfig);
   const ca = config.caFile ? readFileSync(config.caFile) : kc.ca;
   if (!kc.cert || !kc.key) throw new Error(`kubeconfig ${config.kubeconfig}: the kubelet needs a client certificate and key (also its serving pair)`);
@@ -32,8 +40,9 @@ async function main(): Promise<void> {
   const kubelet = buildKubelet({
     settings: {
       nodeName: id.nodeName, nodeIP: id.nodeIP, bindAddress: config.bindAddress, kubeletPort: config.kubeletPort,
-      healthPort: config.healthPort, nodeCpu: config.nodeCpu, nodeMemory: config.nodeMemory,
+      healthPort: config.healthPort, nodeCpu: config.nodeCpu, nodeMemory: config.nodeMemory, maxPods: config.maxPods,
       shutdownRemovePods: config.shutdownRemovePods, shutdownGraceSeconds: config.shutdownGraceSeconds,
+      rootDir: config.rootDir ?? defaultRootDir(config.clusterName, id.nodeName, config.rootBase),
     },
     client, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca }, registry: newMetricsRegistry('kubelet'),
   });

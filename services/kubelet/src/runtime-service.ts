@@ -21,7 +21,10 @@ export interface RuntimeServiceOptions {
   logger: Logger;
 }
 
-export function makeRuntime(o: RuntimeServiceOptions): ContainerRuntime {
+/** A runtime with a streaming server to stop at shutdown. */
+export type ClosableRuntime = ContainerRuntime & { close(): Promise<void> };
+
+export function makeRuntime(o: RuntimeServiceOptions): ClosableRuntime {
   if (o.kind === 'fake') return new FakeRuntime({ nodeName: o.nodeName, clusterName: o.clusterName, logger: o.logger });
   if (!o.podNetwork) {
     throw new Error('TSKUBE_POD_NETWORK must be set when the kubelet does not run in a Docker container whose network it can use');
@@ -32,6 +35,15 @@ export function makeRuntime(o: RuntimeServiceOptions): ContainerRuntime {
   });
 }
 
+/** Serves the runtime; closing the result also stops the runtime's streaming server. */
 export async function startRuntimeService(o: RuntimeServiceOptions): Promise<RuntimeServer> {
-  return serveRuntime(makeRuntime(o), o.socketPath, o.logger.child({ subsystem: 'runtime-service' }));
+  const runtime = makeRuntime(o);
+  const server = await serveRuntime(runtime, o.socketPath, o.logger.child({ subsystem: 'runtime-service' }));
+  return {
+    socketPath: server.socketPath,
+    async close(graceMs?: number) {
+      await server.close(graceMs);
+      await runtime.close();
+    },
+  };
 }

@@ -16,9 +16,12 @@ export const CORE: readonly ResourceDef[] = [
     group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'],
     schemaPackage: 'core',
     subresources: [
+      sub('attach', core('PodAttachOptions'), ['create', 'get']),
       sub('binding', core('Binding'), ['create']),
       sub('eviction', EVICTION, ['create']),
+      sub('exec', core('PodExecOptions'), ['create', 'get']),
       sub('log', core('Pod'), ['get']),
+      sub('portforward', core('PodPortForwardOptions'), ['create', 'get']),
       sub('status', core('Pod'), RW),
     ],
   }),
@@ -29,7 +32,7 @@ export const CORE: readonly ResourceDef[] = [
   row({
     group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], schemaPackage: 'core',
     storagePrefix: 'minions',
-    subresources: [sub('status', core('Node'), RW)],
+    subresources: [sub('proxy', core('NodeProxyOptions'), ['get']), sub('status', core('Node'), RW)],
   }),
   row({
     group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], schemaPackage: 'core',

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { GroupVersionKind } from '../resources.js';
+import { METRICS_SCHEMAS } from './metrics-schemas.js';
 
 /** The subset of an OpenAPI 3.0 schema object that our generated schemas use. */
 export interface OpenApiSchema {
@@ -91,7 +92,8 @@ export class SchemaRegistry {
     if (typeof parsed !== 'object' || parsed === null || !('schemas' in parsed)) {
       throw new Error(`${String(file)} is not a generated schemas file; rerun \`npm run gen -w @tskube/api -- --force\``);
     }
-    return new SchemaRegistry((parsed as { schemas: Record<string, OpenApiSchema> }).schemas);
+    // Hand-written schemas of kinds kubernetes-types lacks (metrics.k8s.io) join the generated ones.
+    return new SchemaRegistry({ ...(parsed as { schemas: Record<string, OpenApiSchema> }).schemas, ...METRICS_SCHEMAS });
   }
 
   /** Every schema name, sorted. */

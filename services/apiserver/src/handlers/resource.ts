@@ -107,6 +107,8 @@ export class ResourceHandler {
         return this.serveWatch(req, res, rest, ctx, query, def);
       }
       case 'create': {
+        // POST to a connect subresource (pods/exec, pods/attach, pods/portforward)
+        if (can.connect(rest) && !can.create(rest)) return rest.connect(ctx, info.name, req, res, query);
         if (!can.create(rest)) throw methodNotSupported(gr, 'create');
         if (info.name && !info.subresource) throw methodNotSupported(gr, 'create');
         const { object, warnings } = await this.decodeObject(req, query, rest.kind);

@@ -12,9 +12,10 @@ import { POLICY_MODULES } from './policy/modules.js';
 import { RBAC_MODULES } from './rbac/modules.js';
 import { SCHEDULING_MODULES } from './scheduling/modules.js';
 import { DISCOVERY_MODULES } from './discovery/modules.js';
+import { METRICS_MODULES } from './metrics/modules.js';
 
 export const MODULES: readonly ResourceModule[] = [
   ...CORE_MODULES, ...APPS_MODULES, ...COORDINATION_MODULES, ...EVENTS_MODULES, ...AUTHENTICATION_MODULES,
   ...AUTHORIZATION_MODULES, ...AUTOSCALING_MODULES, ...BATCH_MODULES, ...POLICY_MODULES, ...RBAC_MODULES,
-  ...SCHEDULING_MODULES, ...DISCOVERY_MODULES,
+  ...SCHEDULING_MODULES, ...DISCOVERY_MODULES, ...METRICS_MODULES,
 ];

@@ -115,6 +115,14 @@ class GrpcRuntimeClient implements RuntimeClient {
     return this.call(this.defs.runtime, 'ExecSync', req, timeout > 0 ? timeout * 1000 + this.timeoutMs : null);
   }
 
+  exec(req: m.ExecRequest): Promise<m.ExecResponse> { return this.rt('Exec', req); }
+  attach(req: m.AttachRequest): Promise<m.AttachResponse> { return this.rt('Attach', req); }
+  portForward(req: m.PortForwardRequest): Promise<m.PortForwardResponse> { return this.rt('PortForward', req); }
+  containerStats(req: m.ContainerStatsRequest): Promise<m.ContainerStatsResponse> { return this.rt('ContainerStats', req); }
+  listContainerStats(req: m.ListContainerStatsRequest): Promise<m.ListContainerStatsResponse> { return this.rt('ListContainerStats', req); }
+  podSandboxStats(req: m.PodSandboxStatsRequest): Promise<m.PodSandboxStatsResponse> { return this.rt('PodSandboxStats', req); }
+  listPodSandboxStats(req: m.ListPodSandboxStatsRequest): Promise<m.ListPodSandboxStatsResponse> { return this.rt('ListPodSandboxStats', req); }
+
   listImages(req: m.ListImagesRequest): Promise<m.ListImagesResponse> { return this.img('ListImages', req); }
   imageStatus(req: m.ImageStatusRequest): Promise<m.ImageStatusResponse> { return this.img('ImageStatus', req); }
   pullImage(req: m.PullImageRequest): Promise<m.PullImageResponse> { return this.img('PullImage', req, this.pullTimeoutMs); }

@@ -9,9 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Code, CriError, type CodeValue } from './errors.js';
 import type * as m from './proto.js';
+import { StreamSession, exitCodeOf, runStream } from './streaming/client.js';
 import { LABEL_CLUSTER, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_UID, type ContainerRuntime } from './runtime.js';
 
 export interface ConformanceHarness {
@@ -288,6 +292,29 @@ export function runtimeConformance(name: string, make: () => Promise<Conformance
       }
     });
 
+    it('bind-mounts host paths: the process reads a mounted file; mounts are reported in the status', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tskube-cri-mount-'));
+      try {
+        await writeFile(join(dir, 'hello.txt'), 'from the host\n');
+        await mkdir(join(dir, 'sub'));
+        await writeFile(join(dir, 'sub', 'deep.txt'), 'deeper\n');
+        const sb = await runSandbox('mounts');
+        const mounts: m.Mount[] = [
+          { container_path: '/mnt/data', host_path: dir, readonly: true, propagation: 'PROPAGATION_PRIVATE' },
+          { container_path: '/mnt/data/sub', host_path: join(dir, 'sub'), readonly: false, propagation: 'PROPAGATION_PRIVATE' },
+        ];
+        const id = await runContainer(sb, 'reader', ['sh', '-c', 'cat /mnt/data/hello.txt /mnt/data/sub/deep.txt'], { mounts });
+        const st = await waitForState(id, 'CONTAINER_EXITED');
+        assert.equal(st.exit_code, 0);
+        assert.equal((await readLogs({ container_id: id })).stdout, 'from the host\ndeeper\n');
+        const got = [...st.mounts].sort((a, b) => a.container_path.localeCompare(b.container_path))
+          .map((mt) => ({ container_path: mt.container_path, host_path: mt.host_path, readonly: mt.readonly ?? false }));
+        assert.deepEqual(got, mounts.map(({ container_path, host_path, readonly }) => ({ container_path, host_path, readonly })));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
     it('reads logs back: streams, env, tail, timestamps, since and limit_bytes', async () => {
       const sb = await runSandbox('logger');
       const hello = await runContainer(sb, 'hello', ['echo', 'hello']);
@@ -362,6 +389,57 @@ export function runtimeConformance(name: string, make: () => Promise<Conformance
       await rejectsWith(rt().execSync({ container_id: `missing${runId}`, cmd: ['true'] }), Code.NOT_FOUND, 'exec in missing container');
     });
 
+    it('exec streams: output, exit codes, stdin, one-time URLs, tty; validation', async () => {
+      const sb = await runSandbox('streamer');
+      const id = await runContainer(sb, 'main', ['sleep', '3600']);
+      const { url } = await rt().exec({ container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true });
+      const r = await runStream(url);
+      assert.equal(r.protocol, 'v5.channel.k8s.io');
+      assert.equal(r.stdout.toString(), 'out\n');
+      assert.equal(r.stderr.toString(), 'err\n');
+      assert.equal(exitCodeOf(r.status), 3, `status ${JSON.stringify(r.status)}`);
+      assert.equal(typeof r.status === 'object' && r.status.reason, 'NonZeroExitCode');
+      assert.equal(r.closeCode, 1000);
+
+      const cat = await rt().exec({ container_id: id, cmd: ['cat'], stdin: true, stdout: true, stderr: true });
+      const r2 = await runStream(cat.url, { stdin: 'hello\nworld\n' });
+      assert.equal(r2.stdout.toString(), 'hello\nworld\n');
+      assert.deepEqual(r2.status, { metadata: {}, status: 'Success' });
+      await assert.rejects(runStream(cat.url), /upgrade refused: 404/, 'a URL is good for one session');
+
+      const tty = await rt().exec({ container_id: id, cmd: ['sh'], stdin: true, stdout: true, tty: true });
+      const s = StreamSession.open(tty.url);
+      await s.opened;
+      s.resize(100, 30);
+      s.send('echo A""B\n');
+      await s.waitForStdout('AB\r\n');
+      s.send('exit 4\n');
+      const r3 = await s.done;
+      assert.equal(exitCodeOf(r3.status), 4);
+
+      await rejectsWith(rt().exec({ container_id: id, cmd: ['true'], stdout: true, stderr: true, tty: true }), Code.INVALID_ARGUMENT, 'tty with stderr');
+      await rejectsWith(rt().exec({ container_id: id, cmd: ['true'] }), Code.INVALID_ARGUMENT, 'no streams');
+      await rejectsWith(rt().exec({ container_id: id, cmd: [], stdout: true }), Code.INVALID_ARGUMENT, 'no command');
+      await rejectsWith(rt().exec({ container_id: `missing${runId}`, cmd: ['true'], stdout: true }), Code.NOT_FOUND, 'exec in missing container');
+      await rt().stopContainer({ container_id: id, timeout: 0 });
+      await waitForState(id, 'CONTAINER_EXITED');
+      await rejectsWith(rt().exec({ container_id: id, cmd: ['true'], stdout: true }), Code.FAILED_PRECONDITION, 'exec in stopped container');
+    });
+
+    it('attach streams the main process output until it exits', async () => {
+      const sb = await runSandbox('attacher');
+      const id = await runContainer(sb, 'main', ['sh', '-c', 'sleep 2; echo attached; sleep 3600']);
+      const { url } = await rt().attach({ container_id: id, stdout: true, stderr: true });
+      const s = StreamSession.open(url);
+      await s.opened;
+      await s.waitForStdout('attached\n', 15_000);
+      await rt().stopContainer({ container_id: id, timeout: 0 });
+      const r = await s.done;
+      assert.equal(r.stdout.toString(), 'attached\n');
+      assert.deepEqual(r.status, { metadata: {}, status: 'Success' });
+      await rejectsWith(rt().attach({ container_id: id, stdout: true }), Code.FAILED_PRECONDITION, 'attach to a stopped container');
+    });
+
     it('stop and remove are idempotent; status of missing objects is NOT_FOUND', async () => {
       const missing = `0000${runId}0000`;
       await rt().stopContainer({ container_id: missing, timeout: 0 });
@@ -432,6 +510,62 @@ export function runtimeConformance(name: string, make: () => Promise<Conformance
       assert.equal((await status(theirContainer, peer)).state, 'CONTAINER_RUNNING');
       assert.equal((await peer.podSandboxStatus({ pod_sandbox_id: theirs.id })).status?.state, 'SANDBOX_READY');
       assert.deepEqual(ids((await peer.listPodSandbox({ filter: { label_selector: runLabel() } })).items), [theirs.id]);
+    });
+
+    it('reports container and sandbox stats: cumulative CPU, working set, filters', async () => {
+      const sb = await runSandbox('stats');
+      const busy = await runContainer(sb, 'busy', ['sleep', '3600']);
+      const idle = await createContainer(sb, 'idle', ['sleep', '3600']);
+      const value = (v: m.UInt64Value | null | undefined, what: string): number => {
+        assert.ok(v, `${what} is present`);
+        return v.value;
+      };
+
+      const first = (await rt().containerStats({ container_id: busy })).stats;
+      assert.ok(first?.attributes && first.cpu && first.memory, 'containerStats has attributes, cpu and memory');
+      assert.equal(first.attributes.id, busy);
+      assert.equal(first.attributes.metadata?.name, 'busy');
+      assert.equal(first.attributes.labels['conformance.tskube.io/container'], 'busy');
+      assert.equal(first.attributes.annotations['conformance.tskube.io/container-note'], 'busy');
+      assert.ok(first.cpu.timestamp > 0 && first.memory.timestamp > 0, 'stats carry timestamps');
+      const cpu1 = value(first.cpu.usage_core_nano_seconds, 'usage_core_nano_seconds');
+      assert.ok(value(first.memory.working_set_bytes, 'working_set_bytes') > 0, 'a running container has a working set');
+
+      const notRunning = (await rt().containerStats({ container_id: idle })).stats;
+      assert.equal(value(notRunning?.cpu?.usage_core_nano_seconds, 'idle cpu'), 0, 'a created container uses no CPU');
+      assert.equal(value(notRunning?.memory?.working_set_bytes, 'idle memory'), 0);
+      await rejectsWith(rt().containerStats({ container_id: 'f'.repeat(64) }), Code.NOT_FOUND, 'stats of a missing container');
+
+      const ids = async (f: m.ContainerStatsFilter, r: ContainerRuntime = rt()): Promise<string[]> =>
+        (await r.listContainerStats({ filter: f })).stats.map((x) => x.attributes?.id ?? '');
+      assert.deepEqual(await ids({ pod_sandbox_id: sb.id }), [busy], 'running containers only');
+      assert.deepEqual(await ids({ id: busy.slice(0, 20) }), [busy]);
+      assert.deepEqual(await ids({ label_selector: { 'conformance.tskube.io/container': 'busy' } }), [busy]);
+      assert.deepEqual(await ids({ label_selector: { 'conformance.tskube.io/container': 'idle' } }), []);
+      assert.deepEqual(await ids({ pod_sandbox_id: sb.id }, harness().peer), [], "another node's containers are not listed");
+
+      await new Promise((r) => setTimeout(r, 300));
+      const second = (await rt().listContainerStats({ filter: { id: busy } })).stats[0];
+      assert.ok(value(second?.cpu?.usage_core_nano_seconds, 'second cpu') >= cpu1, 'CPU time never decreases');
+      assert.ok((second?.cpu?.timestamp ?? 0) >= first.cpu.timestamp);
+
+      const pod = (await rt().podSandboxStats({ pod_sandbox_id: sb.id })).stats;
+      assert.ok(pod?.attributes && pod.linux, 'podSandboxStats has attributes and linux stats');
+      assert.equal(pod.attributes.id, sb.id);
+      assert.deepEqual(pod.attributes.metadata, sb.config.metadata);
+      assert.equal(pod.attributes.labels['conformance.tskube.io/pod'], 'stats');
+      assert.deepEqual(pod.linux.containers.map((c) => c.attributes?.id), [busy]);
+      const podCpu = value(pod.linux.cpu?.usage_core_nano_seconds, 'pod cpu');
+      const containerCpu = value(pod.linux.containers[0]?.cpu?.usage_core_nano_seconds, 'pod container cpu');
+      assert.ok(podCpu >= containerCpu, 'pod CPU includes its containers');
+      assert.ok(value(pod.linux.memory?.working_set_bytes, 'pod memory') >= value(pod.linux.containers[0]?.memory?.working_set_bytes, 'c mem'));
+      assert.deepEqual((await rt().listPodSandboxStats({ filter: { id: sb.id } })).stats.map((x) => x.attributes?.id), [sb.id]);
+      assert.deepEqual((await rt().listPodSandboxStats({ filter: { label_selector: { 'conformance.tskube.io/pod': 'stats' } } })).stats
+        .map((x) => x.attributes?.id), [sb.id]);
+      assert.deepEqual((await harness().peer.listPodSandboxStats({ filter: { id: sb.id } })).stats, []);
+      await rejectsWith(rt().podSandboxStats({ pod_sandbox_id: 'f'.repeat(64) }), Code.NOT_FOUND, 'stats of a missing sandbox');
+      await rt().stopPodSandbox({ pod_sandbox_id: sb.id });
+      assert.deepEqual((await rt().listPodSandboxStats({ filter: { id: sb.id } })).stats, [], 'stopped sandboxes are not listed');
     });
 
     it('reports present and missing images; creating from a missing image is NOT_FOUND', async () => {

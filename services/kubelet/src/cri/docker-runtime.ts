@@ -25,7 +25,9 @@
  *   "ContainerCannotRun" and Docker's message.
  * - Logs come from Docker (`docker logs`), not from files: see logs.proto.
  */
-import type { Readable } from 'node:stream';
+import net from 'node:net';
+import { once } from 'node:events';
+import type { Duplex, Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import type { Logger } from '@tskube/log';
 import { demuxFrames, rawFrames, type Frame } from './docker-stream.js';
@@ -39,6 +41,12 @@ import {
   CreationClock, EXEC_OUTPUT_LIMIT, byCreation, exitReason, matchesContainerFilter, matchesSandboxFilter,
   nowNanos, parseRfc3339Nano, requireId, validateContainerConfig, validateSandboxConfig,
 } from './semantics.js';
+import { StreamingServer, type StreamIO } from './streaming/server.js';
+import { usageFromDockerStats } from './docker-stats.js';
+import {
+  containerStatsOf, matchesContainerStatsFilter, matchesSandboxStatsFilter, sandboxStatsOf, sortByCreation, zeroUsage,
+  type RawUsage,
+} from './stats.js';
 
 export interface DockerRuntimeOptions {
   docker: Dockerode;
@@ -57,6 +65,8 @@ export interface DockerRuntimeOptions {
    * sandbox, so what is left is killed at once.
    */
   sandboxStopGraceSeconds?: number;
+  /** Bind address of the streaming server (exec/attach/port-forward URLs); default 127.0.0.1. */
+  streamingAddress?: string;
 }
 
 const LABEL_TYPE = 'io.kubernetes.docker.type';
@@ -211,6 +221,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly log: Logger;
   private readonly graceSeconds: number;
   private readonly clock = new CreationClock();
+  private readonly streamingAddress: string | undefined;
 
   constructor(opts: DockerRuntimeOptions) {
     this.docker = opts.docker;
@@ -219,6 +230,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.network = opts.network;
     this.pauseImage = opts.pauseImage;
     this.graceSeconds = opts.sandboxStopGraceSeconds ?? 0;
+    this.streamingAddress = opts.streamingAddress;
     this.log = opts.logger.child({ runtime: 'docker', node: opts.nodeName });
   }
 
@@ -676,7 +688,12 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       clearTimeout(timer);
     }
-    // The exit code can lag the end of the stream by a moment.
+    const exitCode = await this.execExitCode(exec, action);
+    return { stdout: Buffer.concat(out.stdout), stderr: Buffer.concat(out.stderr), exit_code: exitCode };
+  }
+
+  /** The exit code of a finished exec; it can lag the end of the output stream by a moment. */
+  private async execExitCode(exec: Dockerode.Exec, action: string): Promise<number> {
     for (let i = 0; ; i++) {
       let ei: Dockerode.ExecInspectInfo;
       try {
@@ -684,12 +701,233 @@ export class DockerRuntime implements ContainerRuntime {
       } catch (err) {
         throw fromDockerError(err, action);
       }
-      if (!ei.Running && ei.ExitCode !== null) {
-        return { stdout: Buffer.concat(out.stdout), stderr: Buffer.concat(out.stderr), exit_code: ei.ExitCode };
-      }
+      if (!ei.Running && ei.ExitCode !== null) return ei.ExitCode;
       if (i >= 100) throw new CriError(Code.UNKNOWN, `${action}: no exit code after the output ended`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  // ---- streaming (exec/attach/port-forward through the streaming server) ----
+
+  private streamingServer: StreamingServer | undefined;
+
+  private get streaming(): StreamingServer {
+    this.streamingServer ??= new StreamingServer({
+      runtime: {
+        exec: (id, cmd, io) => this.runExec(id, cmd, io),
+        attach: (id, io) => this.runAttach(id, io),
+        portForward: (id, port) => this.connectPort(id, port),
+      },
+      logger: this.log,
+      ...(this.streamingAddress ? { address: this.streamingAddress } : {}),
+    });
+    return this.streamingServer;
+  }
+
+  private async requireRunning(id: string | undefined): Promise<Dockerode.ContainerInspectInfo> {
+    const info = await this.requireContainer(id);
+    if (!info.State.Running) throw new CriError(Code.FAILED_PRECONDITION, `container "${info.Id}" is not running`);
+    return info;
+  }
+
+  async exec(req: m.ExecRequest): Promise<m.ExecResponse> {
+    await this.requireRunning(req.container_id);
+    return this.streaming.getExec(req);
+  }
+
+  async attach(req: m.AttachRequest): Promise<m.AttachResponse> {
+    await this.requireRunning(req.container_id);
+    return this.streaming.getAttach(req);
+  }
+
+  async portForward(req: m.PortForwardRequest): Promise<m.PortForwardResponse> {
+    const info = await this.requireSandbox(req.pod_sandbox_id);
+    if (!info.State.Running) throw new CriError(Code.FAILED_PRECONDITION, `pod sandbox "${info.Id}" is not ready`);
+    return this.streaming.getPortForward(req);
+  }
+
+  // ---- stats (docker-stats.ts: one-shot readings, working set as cadvisor computes it) ----
+
+  /** One reading of a running container; undefined when it disappeared meanwhile. */
+  private async readUsage(id: string): Promise<RawUsage | undefined> {
+    try {
+      return usageFromDockerStats(await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true }));
+    } catch (err) {
+      if (isDockerNotFound(err)) return undefined;
+      throw fromDockerError(err, `stats of container "${id}"`);
+    }
+  }
+
+  private containerAttributes(c: { Id: string; Labels?: m.StringMap | null }, d: DecodedLabels): m.ContainerAttributes {
+    return { id: c.Id, metadata: { name: d.labels[LABEL_CONTAINER_NAME] ?? '', attempt: d.attempt }, labels: d.labels, annotations: d.annotations };
+  }
+
+  /** Stats of running listed containers (those gone meanwhile are left out), oldest first. */
+  private async statsOfListed(list: Dockerode.ContainerInfo[]): Promise<{ stats: m.ContainerStats; usage: RawUsage; sandboxId: string }[]> {
+    const read = await Promise.all(list.map(async (c) => {
+      const d = decodeLabels(c.Labels, c.Created * 1e9);
+      const usage = await this.readUsage(c.Id);
+      if (!usage) return undefined;
+      return { item: { stats: containerStatsOf(this.containerAttributes(c, d), usage), usage, sandboxId: d.sandboxId }, created_at: d.createdAt, id: c.Id };
+    }));
+    return sortByCreation(read.filter((x) => x !== undefined));
+  }
+
+  async containerStats(req: m.ContainerStatsRequest): Promise<m.ContainerStatsResponse> {
+    const info = await this.requireContainer(req.container_id);
+    const d = decodeLabels(info.Config.Labels, parseRfc3339Nano(info.Created));
+    const usage = (info.State.Running ? await this.readUsage(info.Id) : undefined) ?? zeroUsage(nowNanos());
+    return { stats: containerStatsOf(this.containerAttributes({ Id: info.Id }, d), usage) };
+  }
+
+  async listContainerStats(req: m.ListContainerStatsRequest): Promise<m.ListContainerStatsResponse> {
+    const list = (await this.listOwned(TYPE_CONTAINER, req.filter?.label_selector ?? {}))
+      .filter((c) => c.State === 'running')
+      .filter((c) => matchesContainerStatsFilter(req.filter, { id: c.Id, sandboxId: decodeLabels(c.Labels, 0).sandboxId, labels: decodeLabels(c.Labels, 0).labels }));
+    return { stats: (await this.statsOfListed(list)).map((x) => x.stats) };
+  }
+
+  /** A sandbox's stats: its pause container's usage plus its running containers'. */
+  private async sandboxStats(sb: { Id: string; Labels?: m.StringMap | null; running: boolean; createdFallback: number },
+    containers: { stats: m.ContainerStats; usage: RawUsage }[]): Promise<m.PodSandboxStats> {
+    const d = decodeLabels(sb.Labels, sb.createdFallback);
+    const own = sb.running ? await this.readUsage(sb.Id) : undefined;
+    const attributes = { id: sb.Id, metadata: this.sandboxMetadata(d.labels, d.attempt), labels: d.labels, annotations: d.annotations };
+    return sandboxStatsOf(attributes, own, containers, nowNanos());
+  }
+
+  async podSandboxStats(req: m.PodSandboxStatsRequest): Promise<m.PodSandboxStatsResponse> {
+    const info = await this.requireSandbox(req.pod_sandbox_id);
+    const containers = (await this.listOwned(TYPE_CONTAINER, { [LABEL_SANDBOX_ID]: info.Id })).filter((c) => c.State === 'running');
+    const stats = await this.sandboxStats(
+      { Id: info.Id, Labels: info.Config.Labels, running: info.State.Running, createdFallback: parseRfc3339Nano(info.Created) },
+      await this.statsOfListed(containers));
+    return { stats };
+  }
+
+  async listPodSandboxStats(req: m.ListPodSandboxStatsRequest): Promise<m.ListPodSandboxStatsResponse> {
+    const sandboxes = (await this.listOwned(TYPE_SANDBOX, req.filter?.label_selector ?? {}))
+      .filter((c) => c.State === 'running' && matchesSandboxStatsFilter(req.filter, { id: c.Id, labels: decodeLabels(c.Labels, 0).labels }));
+    if (sandboxes.length === 0) return { stats: [] };
+    const all = await this.statsOfListed((await this.listOwned(TYPE_CONTAINER)).filter((c) => c.State === 'running'));
+    const stats = await Promise.all(sandboxes.map(async (sb) => {
+      const d = decodeLabels(sb.Labels, sb.Created * 1e9);
+      const item = await this.sandboxStats({ Id: sb.Id, Labels: sb.Labels, running: true, createdFallback: sb.Created * 1e9 },
+        all.filter((c) => c.sandboxId === sb.Id));
+      return { item, created_at: d.createdAt, id: sb.Id };
+    }));
+    return { stats: sortByCreation(stats) };
+  }
+
+  /** Stops the streaming server (open exec/attach/port-forward sessions end). */
+  async close(): Promise<void> {
+    await this.streamingServer?.close();
+    this.streamingServer = undefined;
+  }
+
+  /**
+   * Copies a hijacked Docker stream to the session's outputs (multiplexed unless `tty`) and
+   * the session's stdin into it; the write side is half-closed at stdin EOF, which Docker
+   * turns into EOF on the process's stdin. Resolves when Docker ends the stream.
+   */
+  private async pump(stream: Duplex, io: StreamIO, tty: boolean): Promise<void> {
+    const onAbort = (): void => { stream.destroy(); };
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    if (io.stdin) {
+      const input = io.stdin;
+      void (async () => {
+        try {
+          for await (const chunk of input as AsyncIterable<Buffer>) {
+            if (!stream.writable) break;
+            if (!stream.write(chunk)) await once(stream, 'drain');
+          }
+          if (stream.writable) stream.end();
+        } catch { /* the stream went away */ }
+      })();
+    }
+    try {
+      const source = stream as AsyncIterable<Buffer>;
+      for await (const f of tty ? rawFrames(source) : demuxFrames(source)) {
+        const w = f.stream === 'stderr' ? io.stderr : io.stdout;
+        if (w && !w.write(f.data)) await once(w, 'drain');
+      }
+    } catch (err) {
+      if (!io.signal.aborted) throw err;
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runExec(id: string, cmd: string[], io: StreamIO): Promise<number> {
+    const info = await this.requireRunning(id);
+    const action = `exec in container "${info.Id}"`;
+    let exec: Dockerode.Exec;
+    let stream: Duplex;
+    try {
+      exec = await this.docker.getContainer(info.Id).exec({
+        Cmd: cmd, AttachStdin: !!io.stdin, AttachStdout: !!io.stdout, AttachStderr: !!io.stderr, Tty: io.tty,
+      });
+      stream = await exec.start({ hijack: true, stdin: !!io.stdin, Tty: io.tty }) as unknown as Duplex;
+    } catch (err) {
+      throw fromDockerError(err, action);
+    }
+    const unsubscribe = this.followResize(io, (h, w) => exec.resize({ h, w }));
+    try {
+      await this.pump(stream, io, io.tty);
+    } finally {
+      unsubscribe();
+    }
+    if (io.signal.aborted) return 0;
+    return this.execExitCode(exec, action);
+  }
+
+  private async runAttach(id: string, io: StreamIO): Promise<void> {
+    const info = await this.requireRunning(id);
+    const container = this.docker.getContainer(info.Id);
+    let stream: Duplex;
+    try {
+      stream = await container.attach({
+        stream: true, hijack: true, stdin: !!io.stdin, stdout: !!io.stdout, stderr: !!io.stderr,
+      }) as unknown as Duplex;
+    } catch (err) {
+      throw fromDockerError(err, `attach to container "${info.Id}"`);
+    }
+    const unsubscribe = this.followResize(io, (h, w) => container.resize({ h, w }));
+    try {
+      await this.pump(stream, io, info.Config.Tty ?? false);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** Applies the session's terminal size now and on every change (tty sessions only). */
+  private followResize(io: StreamIO, apply: (h: number, w: number) => Promise<unknown>): () => void {
+    if (!io.tty) return () => {};
+    const set = (size: { width: number; height: number } | undefined): void => {
+      if (!size || size.width === 0 || size.height === 0) return;
+      apply(size.height, size.width).catch((err: unknown) => this.log.debug('terminal resize failed', { err: String(err) }));
+    };
+    set(io.resize.current());
+    return io.resize.subscribe(set);
+  }
+
+  /**
+   * Port-forward target: a TCP connection to the sandbox's IP on the pod network (the
+   * runtime must be able to reach that network, as it can when it runs on it; dockershim
+   * entered the network namespace with nsenter instead). Host-network pods: 127.0.0.1.
+   */
+  private async connectPort(sandboxId: string, port: number): Promise<Duplex> {
+    const info = await this.requireSandbox(sandboxId);
+    const networks = info.NetworkSettings?.Networks ?? {};
+    const host = info.HostConfig?.NetworkMode === 'host'
+      ? '127.0.0.1'
+      : (networks[this.network]?.IPAddress || Object.values(networks)[0]?.IPAddress || '');
+    if (!host) throw new CriError(Code.FAILED_PRECONDITION, `pod sandbox "${info.Id}" has no IP address`);
+    return new Promise<Duplex>((resolve, reject) => {
+      const sock = net.connect({ host, port });
+      sock.once('connect', () => { sock.off('error', reject); resolve(sock); });
+      sock.once('error', (err) => reject(new CriError(Code.UNAVAILABLE, `failed to connect to localhost:${port} inside namespace "${info.Id}": ${err.message}`)));
+    });
   }
 
   // ---- logs ----

@@ -15,9 +15,11 @@
  *   {@link FakeBackendOptions.pull}).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { nullLogger, type Logger } from '@tskube/log';
 import { Code, CriError, notFound } from './errors.js';
 import { KILLED_EXIT_CODE, runFakeCommand, sleepFor, type ShellIO } from './fake-shell.js';
+import { readMountedFile } from './fake-mounts.js';
 import type * as m from './proto.js';
 import {
   CRI_API_VERSION, KUBE_RUNTIME_API_VERSION, identityLabels,
@@ -27,6 +29,12 @@ import {
   CreationClock, EXEC_OUTPUT_LIMIT, byCreation, exitReason, matchesContainerFilter, matchesSandboxFilter, nowNanos,
   requireId, resolveId, rfc3339Nano, selectLogLines, validateContainerConfig, validateSandboxConfig,
 } from './semantics.js';
+import { StreamingServer, type StreamIO, type StreamingRuntime } from './streaming/server.js';
+import { DEFAULT_FAKE_USAGE, fakeUsage, type FakeUsage } from './fake-stats.js';
+import {
+  containerStatsOf, matchesContainerStatsFilter, matchesSandboxStatsFilter, sandboxStatsOf, sortByCreation, zeroUsage,
+  type RawUsage,
+} from './stats.js';
 
 /** What a fake process sees. Write output with stdout/stderr; finish promptly once `signal` aborts. */
 export interface FakeProcessContext extends ShellIO {
@@ -74,10 +82,17 @@ export interface FakeBackendOptions {
   /** Behaviour for ExecSync commands; default {@link shellBehaviour}. */
   execBehaviour?: FakeBehaviour;
   /**
+   * Port-forward target: connects to `port` of the sandbox with IP `ip`. Default: every
+   * port refuses the connection (nothing listens in a fake pod).
+   */
+  portForward?: (ip: string, port: number) => Promise<Duplex>;
+  /**
    * Decides what pulling a missing image yields: the image, or a CriError to throw.
    * Default: every reference can be pulled (an image with no entrypoint or command).
    */
   pull?: (ref: string) => FakeImage | CriError;
+  /** CPU rate and working set of running containers (CRI stats); default {@link DEFAULT_FAKE_USAGE}. */
+  usage?: FakeUsage;
 }
 
 /** Images a fake backend has unless told otherwise. */
@@ -430,6 +445,7 @@ export class FakeRuntime implements ContainerRuntime {
       image: c.imageRef,
       containerId: c.id,
       signal: c.kill.signal,
+      readFile: (path) => readMountedFile(c.mounts, path),
       stdout: (text) => this.append(c, 'stdout', text),
       stderr: (text) => this.append(c, 'stderr', text),
     };
@@ -562,6 +578,7 @@ export class FakeRuntime implements ContainerRuntime {
     const behaviour = this.backend.options.execBehaviour ?? shellBehaviour;
     const run = behaviour({
       argv: req.cmd, env: c.env, image: c.imageRef, containerId: c.id, signal: ac.signal,
+      readFile: (path) => readMountedFile(c.mounts, path),
       stdout: (t) => { out.stdout = cap(out.stdout + t); },
       stderr: (t) => { out.stderr = cap(out.stderr + t); },
     });
@@ -579,6 +596,145 @@ export class FakeRuntime implements ContainerRuntime {
     } finally {
       clearTimeout(timer);
       c.kill.signal.removeEventListener('abort', onKill);
+    }
+  }
+
+  // ---- streaming (exec/attach/port-forward through the streaming server) ----
+
+  private streamingServer: StreamingServer | undefined;
+
+  private get streaming(): StreamingServer {
+    this.streamingServer ??= new StreamingServer({ runtime: this.streamingRuntime(), logger: this.log });
+    return this.streamingServer;
+  }
+
+  private requireRunning(id: string | undefined): FakeContainer {
+    const c = this.requireContainer(id);
+    if (c.state !== 'CONTAINER_RUNNING') throw new CriError(Code.FAILED_PRECONDITION, `container "${c.id}" is not running`);
+    return c;
+  }
+
+  async exec(req: m.ExecRequest): Promise<m.ExecResponse> {
+    this.requireRunning(req.container_id);
+    return this.streaming.getExec(req);
+  }
+
+  async attach(req: m.AttachRequest): Promise<m.AttachResponse> {
+    this.requireRunning(req.container_id);
+    return this.streaming.getAttach(req);
+  }
+
+  async portForward(req: m.PortForwardRequest): Promise<m.PortForwardResponse> {
+    const s = this.requireSandbox(req.pod_sandbox_id);
+    if (s.state !== 'SANDBOX_READY') throw new CriError(Code.FAILED_PRECONDITION, `pod sandbox "${s.id}" is not ready`);
+    return this.streaming.getPortForward(req);
+  }
+
+  // ---- stats (figures from FakeBackendOptions.usage; see fake-stats.ts) ----
+
+  private usageOf(c: FakeContainer, now: number): RawUsage {
+    if (c.state !== 'CONTAINER_RUNNING') return zeroUsage(now);
+    const figures = (this.backend.options.usage ?? DEFAULT_FAKE_USAGE)({ containerId: c.id, image: c.imageRef, argv: c.argv, labels: c.labels });
+    return fakeUsage(figures, c.startedAt, now);
+  }
+
+  private statsOf(c: FakeContainer, now: number): { stats: m.ContainerStats; usage: RawUsage } {
+    const usage = this.usageOf(c, now);
+    const attributes = { id: c.id, metadata: { ...c.metadata }, labels: { ...c.labels }, annotations: { ...c.annotations } };
+    return { stats: containerStatsOf(attributes, usage), usage };
+  }
+
+  private runningOf(sandboxId: string): FakeContainer[] {
+    return this.containersOf(sandboxId).filter((c) => c.state === 'CONTAINER_RUNNING')
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async containerStats(req: m.ContainerStatsRequest): Promise<m.ContainerStatsResponse> {
+    return { stats: this.statsOf(this.requireContainer(req.container_id), nowNanos()).stats };
+  }
+
+  async listContainerStats(req: m.ListContainerStatsRequest): Promise<m.ListContainerStatsResponse> {
+    const now = nowNanos();
+    const mine = [...this.backend.containers.values()]
+      .filter((c) => c.node === this.node && c.state === 'CONTAINER_RUNNING')
+      .filter((c) => matchesContainerStatsFilter(req.filter, { id: c.id, sandboxId: c.sandboxId, labels: c.labels }));
+    return { stats: sortByCreation(mine.map((c) => ({ item: this.statsOf(c, now).stats, created_at: c.createdAt, id: c.id }))) };
+  }
+
+  private sandboxStats(s: FakeSandbox, now: number): m.PodSandboxStats {
+    const attributes = { id: s.id, metadata: { ...s.metadata }, labels: { ...s.labels }, annotations: { ...s.annotations } };
+    return sandboxStatsOf(attributes, undefined, this.runningOf(s.id).map((c) => this.statsOf(c, now)), now);
+  }
+
+  async podSandboxStats(req: m.PodSandboxStatsRequest): Promise<m.PodSandboxStatsResponse> {
+    return { stats: this.sandboxStats(this.requireSandbox(req.pod_sandbox_id), nowNanos()) };
+  }
+
+  async listPodSandboxStats(req: m.ListPodSandboxStatsRequest): Promise<m.ListPodSandboxStatsResponse> {
+    const now = nowNanos();
+    const mine = [...this.backend.sandboxes.values()]
+      .filter((s) => s.node === this.node && s.state === 'SANDBOX_READY' && matchesSandboxStatsFilter(req.filter, s));
+    return { stats: sortByCreation(mine.map((s) => ({ item: this.sandboxStats(s, now), created_at: s.createdAt, id: s.id }))) };
+  }
+
+  /** Stops the streaming server (open exec/attach sessions end). The runtime stays usable otherwise. */
+  async close(): Promise<void> {
+    await this.streamingServer?.close();
+    this.streamingServer = undefined;
+  }
+
+  private streamingRuntime(): StreamingRuntime {
+    return {
+      exec: (id, cmd, io) => this.runExec(id, cmd, io),
+      attach: (id, io) => this.runAttach(id, io),
+      portForward: async (sandboxId, port) => {
+        const s = this.requireSandbox(sandboxId);
+        if (!this.backend.options.portForward) {
+          throw new CriError(Code.UNAVAILABLE, `failed to connect to localhost:${port} inside namespace "${s.id}": connection refused`);
+        }
+        return this.backend.options.portForward(s.ip, port);
+      },
+    };
+  }
+
+  /** An exec'd command of the fake shell with live streams; killed with the container or when the client leaves. */
+  private async runExec(id: string, cmd: string[], io: StreamIO): Promise<number> {
+    const c = this.requireRunning(id);
+    const ac = new AbortController();
+    const onKill = (): void => ac.abort();
+    c.kill.signal.addEventListener('abort', onKill, { once: true });
+    io.signal.addEventListener('abort', onKill, { once: true });
+    const behaviour = this.backend.options.execBehaviour ?? shellBehaviour;
+    const nl = (t: string): string => (io.tty ? t.replace(/\r?\n/g, '\r\n') : t);
+    try {
+      return await behaviour({
+        argv: cmd, env: c.env, image: c.imageRef, containerId: c.id, signal: ac.signal, tty: io.tty,
+        readFile: (path) => readMountedFile(c.mounts, path),
+        ...(io.stdin ? { stdin: io.stdin as AsyncIterable<Buffer> } : {}),
+        stdout: (t) => { io.stdout?.write(nl(t)); },
+        // A terminal has one output stream.
+        stderr: (t) => { (io.tty ? io.stdout : io.stderr)?.write(nl(t)); },
+      });
+    } finally {
+      c.kill.signal.removeEventListener('abort', onKill);
+      io.signal.removeEventListener('abort', onKill);
+    }
+  }
+
+  /** The container's output from now on, until it stops or the client leaves; stdin is discarded. */
+  private async runAttach(id: string, io: StreamIO): Promise<void> {
+    this.requireRunning(id);
+    if (io.stdin) void (async () => { for await (const _ of io.stdin as AsyncIterable<Buffer>) { /* no reader */ } })();
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort();
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of this.readLogs({ container_id: id, follow: true, tail_lines: 0, timestamps: false }, { signal: ac.signal })) {
+        const w = chunk.stream === 'stderr' && !io.tty ? io.stderr : io.stdout;
+        w?.write(chunk.data);
+      }
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
     }
   }
 

@@ -11,7 +11,12 @@
  *   output to stderr.
  * - Commands: `echo [-n] …`, `exit [N]`, `sleep SECONDS|infinity`, `true`, `false`, `:`.
  *   Inside a script an unknown command prints "sh: X: not found" and has status 127.
- * - `sh` alone exits 0 at once (no terminal, as busybox's default command does in Docker).
+ * - `sh` alone exits 0 at once (no terminal, as busybox's default command does in Docker);
+ *   with stdin (exec -i, attach) it reads commands line by line until `exit` or EOF, printing
+ *   a `/ # ` prompt and echoing input when on a tty.
+ * - `cat` (no arguments, or `-`) copies stdin to stdout until EOF; `cat FILE…` prints files
+ *   the runtime can read (`ShellIO.readFile`: the fake runtime resolves them through the
+ *   container's mounts).
  * - Anything else at top level (no command at all, `pause`, a server binary) runs until the
  *   container is stopped.
  */
@@ -22,6 +27,12 @@ export interface ShellIO {
   stderr(text: string): void;
   /** Aborted when the process is killed. */
   readonly signal: AbortSignal;
+  /** The process's stdin, when one is attached (exec -i); absent means /dev/null. */
+  readonly stdin?: AsyncIterable<Buffer | string>;
+  /** stdin is a terminal: the interactive shell prompts and echoes. */
+  readonly tty?: boolean;
+  /** Reads a file as the process sees it (the fake runtime: through the container's mounts); undefined: no such file. */
+  readFile?(path: string): Promise<Buffer | undefined>;
 }
 
 /** Exit status a process reports when killed (128 + SIGKILL), as Docker does. */
@@ -59,6 +70,7 @@ export async function runFakeCommand(argv: readonly string[], io: ShellIO): Prom
   const prog = basename(argv[0] ?? '');
   if (SHELLS.has(prog)) {
     if (argv[1] === '-c' && argv[2] !== undefined) return runScript(argv[2], io);
+    if (io.stdin) return interactive(io, io.stdin);
     return 0;
   }
   if (prog in BUILTINS) {
@@ -86,6 +98,26 @@ const BUILTINS: Record<string, Builtin> = {
   exit(args) {
     const n = args[0] === undefined ? 0 : Number.parseInt(args[0], 10);
     return { status: Number.isNaN(n) ? 2 : n & 255, exit: true };
+  },
+  async cat(args, io, toStderr) {
+    if (args.length > 0 && !(args.length === 1 && args[0] === '-')) {
+      let status = 0;
+      for (const f of args) {
+        const data = await io.readFile?.(f);
+        if (data === undefined) {
+          io.stderr(`cat: can't open '${f}': No such file or directory\n`);
+          status = 1;
+        } else if (toStderr) io.stderr(data.toString('utf8')); else io.stdout(data.toString('utf8'));
+      }
+      return { status, exit: false };
+    }
+    if (!io.stdin) return { status: 0, exit: false };
+    for await (const chunk of io.stdin) {
+      if (io.signal.aborted) return { status: KILLED_EXIT_CODE, exit: true };
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      if (toStderr) io.stderr(text); else io.stdout(text);
+    }
+    return { status: 0, exit: false };
   },
   async sleep(args, io) {
     const arg = args[0] ?? '';
@@ -191,6 +223,35 @@ export function tokenize(script: string, env: Readonly<Record<string, string>>):
 }
 
 async function runScript(script: string, io: ShellIO): Promise<number> {
+  return (await runScriptR(script, io)).status;
+}
+
+/** `sh` reading commands from stdin, one line at a time, until `exit` or EOF. */
+async function interactive(io: ShellIO, input: AsyncIterable<Buffer | string>): Promise<number> {
+  const prompt = (): void => { if (io.tty) io.stdout('/ # '); };
+  // The lines are read off one iterator; commands that read stdin (cat) get none of them.
+  const lineIo: ShellIO = { env: io.env, stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t), signal: io.signal, ...(io.tty !== undefined ? { tty: io.tty } : {}) };
+  let status = 0;
+  let buf = '';
+  prompt();
+  for await (const chunk of input) {
+    if (io.signal.aborted) return KILLED_EXIT_CODE;
+    buf += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    for (let i = buf.search(/[\r\n]/); i >= 0; i = buf.search(/[\r\n]/)) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (io.tty) io.stdout(`${line}\r\n`);
+      const r = await runScriptR(line, lineIo);
+      status = r.status;
+      if (r.exit) return status;
+      prompt();
+    }
+  }
+  if (buf.trim()) status = (await runScriptR(buf, lineIo)).status;
+  return status;
+}
+
+async function runScriptR(script: string, io: ShellIO): Promise<Result> {
   const tokens = tokenize(script, io.env);
   let status = 0;
   let pendingOp: ';' | '&&' | '||' = ';';
@@ -207,9 +268,9 @@ async function runScript(script: string, io: ShellIO): Promise<number> {
   };
   for (const t of tokens) {
     if (t.kind === 'word') { words.push(t.value); continue; }
-    if (await runPending()) return io.signal.aborted ? KILLED_EXIT_CODE : status;
+    if (await runPending()) return { status: io.signal.aborted ? KILLED_EXIT_CODE : status, exit: true };
     pendingOp = t.value;
   }
-  await runPending();
-  return io.signal.aborted ? KILLED_EXIT_CODE : status;
+  const exited = await runPending();
+  return { status: io.signal.aborted ? KILLED_EXIT_CODE : status, exit: exited };
 }

@@ -12,4 +12,8 @@ export {
   FakeRuntime, FakeBackend, DEFAULT_FAKE_IMAGES, exitAfter, shellBehaviour,
   type FakeRuntimeOptions, type FakeBackendOptions, type FakeBehaviour, type FakeImage, type FakeProcessContext,
 } from './fake-runtime.js';
+export { StreamingServer, type StreamIO, type StreamingRuntime, type ResizeEvents, type TerminalSize } from './streaming/server.js';
+export { StreamSession, runStream, exitCodeOf, type StreamResult, type StreamClientOptions } from './streaming/client.js';
+export * as streamProtocol from './streaming/protocol.js';
 // The conformance suite (it imports node:test) is a separate entry: @tskube/kubelet/cri/conformance.
+export { DEFAULT_FAKE_USAGE, type FakeUsage, type FakeUsageFigures, type FakeUsageInput } from './fake-stats.js';

@@ -292,6 +292,28 @@ export interface ExecSyncRequest {
 }
 export interface ExecSyncResponse { stdout: Uint8Array; stderr: Uint8Array; exit_code: number }
 
+// ---- streaming (URLs on the runtime's streaming server) ------------------------------
+
+export interface ExecRequest {
+  container_id: string;
+  cmd: string[];
+  tty?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+export interface ExecResponse { url: string }
+export interface AttachRequest {
+  container_id: string;
+  stdin?: boolean;
+  tty?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+export interface AttachResponse { url: string }
+export interface PortForwardRequest { pod_sandbox_id: string; port?: number[] }
+export interface PortForwardResponse { url: string }
+
 // ---- version and status ---------------------------------------------------------------
 
 export interface VersionRequest { version?: string }
@@ -362,6 +384,43 @@ export interface ReadLogsRequest {
 
 export type LogStream = 'stdout' | 'stderr';
 export interface LogChunk { data: Uint8Array; stream: LogStream }
+
+// ---- stats (ContainerStats, ListContainerStats, PodSandboxStats, ListPodSandboxStats) --
+
+export interface UInt64Value { value: number }
+export interface CpuUsage {
+  /** Unix ns when read. */
+  timestamp: number;
+  /** Cumulative CPU time over all cores, ns. */
+  usage_core_nano_seconds: UInt64Value | null;
+  /** Average over the runtime's sample window, nano cores; null when not computed. */
+  usage_nano_cores: UInt64Value | null;
+}
+export interface MemoryUsage {
+  timestamp: number;
+  working_set_bytes: UInt64Value | null;
+  available_bytes: UInt64Value | null;
+  usage_bytes: UInt64Value | null;
+  rss_bytes: UInt64Value | null;
+  page_faults: UInt64Value | null;
+  major_page_faults: UInt64Value | null;
+}
+export interface ContainerAttributes { id: string; metadata: ContainerMetadata | null; labels: StringMap; annotations: StringMap }
+export interface ContainerStats { attributes: ContainerAttributes | null; cpu: CpuUsage | null; memory: MemoryUsage | null }
+export interface ContainerStatsRequest { container_id: string }
+export interface ContainerStatsResponse { stats: ContainerStats | null }
+export interface ContainerStatsFilter { id?: string; pod_sandbox_id?: string; label_selector?: StringMap }
+export interface ListContainerStatsRequest { filter?: ContainerStatsFilter | null }
+export interface ListContainerStatsResponse { stats: ContainerStats[] }
+
+export interface PodSandboxAttributes { id: string; metadata: PodSandboxMetadata | null; labels: StringMap; annotations: StringMap }
+export interface LinuxPodSandboxStats { cpu: CpuUsage | null; memory: MemoryUsage | null; containers: ContainerStats[] }
+export interface PodSandboxStats { attributes: PodSandboxAttributes | null; linux: LinuxPodSandboxStats | null }
+export interface PodSandboxStatsRequest { pod_sandbox_id: string }
+export interface PodSandboxStatsResponse { stats: PodSandboxStats | null }
+export interface PodSandboxStatsFilter { id?: string; label_selector?: StringMap }
+export interface ListPodSandboxStatsRequest { filter?: PodSandboxStatsFilter | null }
+export interface ListPodSandboxStatsResponse { stats: PodSandboxStats[] }
 
 // ---- loading --------------------------------------------------------------------------
 

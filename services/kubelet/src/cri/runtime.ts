@@ -67,7 +67,40 @@ export interface RuntimeService {
    * 16 MiB per stream.
    */
   execSync(req: m.ExecSyncRequest): Promise<m.ExecSyncResponse>;
+
+  /**
+   * Streaming endpoints (upstream GetExec/GetAttach/GetPortForward): each validates the
+   * request and returns the URL of a one-time endpoint on the runtime's streaming server
+   * (streaming/server.ts), valid for {@link STREAM_TOKEN_TTL_MS}; the kubelet proxies the
+   * client's upgraded connection there. NOT_FOUND for a missing container/sandbox,
+   * FAILED_PRECONDITION if it is not running, INVALID_ARGUMENT for an empty command, no
+   * stream requested, or tty with stderr.
+   */
+  exec(req: m.ExecRequest): Promise<m.ExecResponse>;
+  attach(req: m.AttachRequest): Promise<m.AttachResponse>;
+  portForward(req: m.PortForwardRequest): Promise<m.PortForwardResponse>;
+
+  /**
+   * Resource usage (upstream ContainerStats/ListContainerStats/PodSandboxStats/
+   * ListPodSandboxStats). Every stats object carries its attributes (ID, metadata, labels,
+   * annotations), `cpu.usage_core_nano_seconds` (cumulative, never decreasing while the
+   * container runs) and `memory.working_set_bytes` (usage minus inactive file cache), each
+   * with a timestamp > 0. `usage_nano_cores` is null: rates are the kubelet's job (it keeps
+   * the previous sample; stats/collector.ts). ContainerStats: NOT_FOUND for a missing
+   * container; a container that is not running reports zero usage. ListContainerStats:
+   * running containers only, filter ANDed (IDs by prefix, labels by equality), oldest first.
+   * PodSandboxStats: NOT_FOUND for a missing sandbox; `linux.cpu`/`linux.memory` sum its
+   * running containers (the sandbox's own pause process included where there is one).
+   * ListPodSandboxStats: READY sandboxes only, oldest first.
+   */
+  containerStats(req: m.ContainerStatsRequest): Promise<m.ContainerStatsResponse>;
+  listContainerStats(req: m.ListContainerStatsRequest): Promise<m.ListContainerStatsResponse>;
+  podSandboxStats(req: m.PodSandboxStatsRequest): Promise<m.PodSandboxStatsResponse>;
+  listPodSandboxStats(req: m.ListPodSandboxStatsRequest): Promise<m.ListPodSandboxStatsResponse>;
 }
+
+/** How long a URL from exec/attach/portForward stays valid (upstream streaming cacheTTL). */
+export const STREAM_TOKEN_TTL_MS = 60_000;
 
 export interface ImageService {
   listImages(req: m.ListImagesRequest): Promise<m.ListImagesResponse>;

@@ -79,6 +79,13 @@ export async function serveRuntime(impl: ContainerRuntime, socketPath: string, l
     ListContainers: unary('ListContainers', (r: m.ListContainersRequest) => impl.listContainers(r)),
     ContainerStatus: unary('ContainerStatus', (r: m.ContainerStatusRequest) => impl.containerStatus(r)),
     ExecSync: unary('ExecSync', (r: m.ExecSyncRequest) => impl.execSync(r)),
+    Exec: unary('Exec', (r: m.ExecRequest) => impl.exec(r)),
+    Attach: unary('Attach', (r: m.AttachRequest) => impl.attach(r)),
+    PortForward: unary('PortForward', (r: m.PortForwardRequest) => impl.portForward(r)),
+    ContainerStats: unary('ContainerStats', (r: m.ContainerStatsRequest) => impl.containerStats(r)),
+    ListContainerStats: unary('ListContainerStats', (r: m.ListContainerStatsRequest) => impl.listContainerStats(r)),
+    PodSandboxStats: unary('PodSandboxStats', (r: m.PodSandboxStatsRequest) => impl.podSandboxStats(r)),
+    ListPodSandboxStats: unary('ListPodSandboxStats', (r: m.ListPodSandboxStatsRequest) => impl.listPodSandboxStats(r)),
   });
   grpcAddService(server, defs.image, {
     ListImages: unary('ListImages', (r: m.ListImagesRequest) => impl.listImages(r)),

@@ -33,6 +33,8 @@ export interface NodeFacts {
   cpuOverride?: string;
   memoryOverride?: string;
   maxPods: number;
+  /** Extra labels registered with the node (e.g. a zone); the defaults below win on a clash. */
+  labels?: Readonly<Record<string, string>>;
   nodeInfo: {
     machineID: string;
     systemUUID: string;
@@ -54,6 +56,7 @@ export interface RuntimeHealth {
 export function nodeLabels(f: NodeFacts): Record<string, string> {
   const arch = f.nodeInfo.architecture;
   return {
+    ...f.labels,
     'beta.kubernetes.io/arch': arch,
     'beta.kubernetes.io/os': 'linux',
     'kubernetes.io/arch': arch,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Container, Pod } from '@tskube/api';
+import type { ConfigMap, Container, Pod, Secret } from '@tskube/api';
+import type { EnvObjects } from './env-sources.js';
 import {
   ContainerConfigError, containerConfig, containerEnv, containerHash, expandVars, linuxResources, sandboxConfig,
 } from './container-config.js';
@@ -23,6 +24,12 @@ describe('container config', () => {
     ['cost $5', 'cost $5'],
     ['$(', '$('],
     ['$()', '$()'],
+    ['$(A', '$(A'],
+    ['$x$', '$x$'],
+    ['$$$(A)', '$x'],
+    ['$$$$', '$$'],
+    ['$(A)$(B)$(A)', 'xyx'],
+    ['a$(A $(B)', 'a$(A $(B)'],
   ];
   for (const [input, want] of expansions) {
     it(`expandVars(${JSON.stringify(input)})`, () => {
@@ -62,15 +69,83 @@ describe('container config', () => {
         { name: 'CPU_LIM', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
       ],
     };
-    const env = Object.fromEntries(containerEnv(pod(c), c, ctx, { cpu: '4' }).map((kv) => [kv.key, kv.value]));
+    const env = Object.fromEntries(containerEnv(pod(c), c, ctx, { allocatable: { cpu: '4' } }).map((kv) => [kv.key, kv.value]));
     assert.deepEqual(env, { MEM: '64', CPU_REQ: '250', CPU_LIM: '4' });
   });
 
-  it('env from a ConfigMap is a config error (no ConfigMaps yet); optional refs are skipped', () => {
-    const bad: Container = { name: 'web', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }] };
-    assert.throws(() => containerEnv(pod(bad), bad, ctx), (e: unknown) => e instanceof ContainerConfigError && e.message === 'configmap "cfg" not found');
-    const optional: Container = { name: 'web', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k', optional: true } } }] };
-    assert.deepEqual(containerEnv(pod(optional), optional, ctx), []);
+  // ---- env sources: ConfigMap/Secret key refs and envFrom (upstream makeEnvironmentVariables) ----
+  const b64 = (v: string): string => Buffer.from(v).toString('base64');
+  const objects: EnvObjects = {
+    configMaps: new Map<string, ConfigMap | null>([
+      ['cfg', { metadata: { name: 'cfg' }, data: { mode: 'fast', level: '3', '1bad': 'x', 'with space': 'y', 'dot.ok': 'z' } }],
+      ['gone', null],
+    ]),
+    secrets: new Map<string, Secret | null>([
+      ['creds', { metadata: { name: 'creds' }, data: { user: b64('admin'), pass: b64('s3cr3t') } }],
+      ['nosecret', null],
+    ]),
+  };
+  type EnvCase = { name: string; env?: Container['env']; envFrom?: Container['envFrom']; want?: Record<string, string>; order?: string[]; error?: string; warnings?: string[] };
+  const envCases: EnvCase[] = [
+    { name: 'configMapKeyRef', env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } }], want: { MODE: 'fast' } },
+    { name: 'secretKeyRef (base64-decoded)', env: [{ name: 'PASS', valueFrom: { secretKeyRef: { name: 'creds', key: 'pass' } } }], want: { PASS: 's3cr3t' } },
+    { name: 'missing ConfigMap', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'gone', key: 'k' } } }], error: 'configmap "gone" not found' },
+    { name: 'missing Secret', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'nosecret', key: 'k' } } }], error: 'secret "nosecret" not found' },
+    { name: 'missing key', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'nope' } } }], error: "couldn't find key nope in ConfigMap prod/cfg" },
+    { name: 'missing secret key', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'nope' } } }], error: "couldn't find key nope in Secret prod/creds" },
+    {
+      name: 'optional object and key are skipped',
+      env: [
+        { name: 'A', valueFrom: { configMapKeyRef: { name: 'gone', key: 'k', optional: true } } },
+        { name: 'B', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'nope', optional: true } } },
+        { name: 'C', valueFrom: { secretKeyRef: { name: 'nosecret', key: 'k', optional: true } } },
+        { name: 'D', value: 'd' },
+      ],
+      want: { D: 'd' },
+    },
+    {
+      name: 'envFrom with prefix; invalid names skipped with a warning; env overrides and expands',
+      envFrom: [{ configMapRef: { name: 'cfg' } }, { prefix: 'DB_', secretRef: { name: 'creds' } }],
+      env: [{ name: 'mode', value: 'slow' }, { name: 'URL', value: '$(DB_user):$(DB_pass)@$(level)/$(nope)/$$(mode)' }],
+      want: { 'dot.ok': 'z', level: '3', mode: 'slow', DB_pass: 's3cr3t', DB_user: 'admin', URL: 'admin:s3cr3t@3/$(nope)/$(mode)' },
+      order: ['dot.ok', 'level', 'mode', 'DB_pass', 'DB_user', 'URL'],
+      warnings: ['Keys [1bad, with space] from the EnvFrom configMap prod/cfg were skipped since they are considered invalid environment variable names.'],
+    },
+    { name: 'envFrom: a prefix can make a key valid', envFrom: [{ prefix: 'P_', configMapRef: { name: 'cfg' } }], want: { P_1bad: 'x', 'P_dot.ok': 'z', P_level: '3', P_mode: 'fast' }, warnings: ['Keys [P_with space] from the EnvFrom configMap prod/cfg were skipped since they are considered invalid environment variable names.'] },
+    { name: 'envFrom missing mandatory', envFrom: [{ secretRef: { name: 'nosecret' } }], error: 'secret "nosecret" not found' },
+    { name: 'envFrom missing optional', envFrom: [{ configMapRef: { name: 'gone', optional: true } }], want: {} },
+  ];
+  for (const tc of envCases) {
+    it(`env sources: ${tc.name}`, () => {
+      const c: Container = { name: 'web', env: tc.env, envFrom: tc.envFrom };
+      const warnings: string[] = [];
+      const run = () => containerEnv(pod(c), c, ctx, { objects, onInvalidNames: (w) => warnings.push(w) });
+      if (tc.error) {
+        assert.throws(run, (e: unknown) => e instanceof ContainerConfigError && e.message === tc.error);
+        return;
+      }
+      const env = run();
+      assert.deepEqual(Object.fromEntries(env.map((kv) => [kv.key, kv.value])), tc.want);
+      if (tc.order) assert.deepEqual(env.map((kv) => kv.key), tc.order);
+      assert.deepEqual(warnings, tc.warnings ?? []);
+    });
+  }
+
+  it('env sources without fetched objects are a config error', () => {
+    const c: Container = { name: 'web', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } }] };
+    assert.throws(() => containerEnv(pod(c), c, ctx), /couldn't get configMap prod\/cfg/);
+  });
+
+  it('command and args expand against the final environment', () => {
+    const c: Container = {
+      name: 'web', image: 'busybox', envFrom: [{ configMapRef: { name: 'cfg' } }],
+      env: [{ name: 'USER', valueFrom: { secretKeyRef: { name: 'creds', key: 'user' } } }],
+      command: ['echo', '$(USER)', '$(mode)'], args: ['$(level)', '$$(level)', '$(UNSET)'],
+    };
+    const cfg = containerConfig(pod(c), c, { kind: 'regular', attempt: 0, env: ctx, objects, mounts: [{ container_path: '/etc/cfg', host_path: '/var/x', readonly: true }] });
+    assert.deepEqual(cfg.command, ['echo', 'admin', 'fast']);
+    assert.deepEqual(cfg.args, ['3', '$(level)', '$(UNSET)']);
+    assert.deepEqual(cfg.mounts, [{ container_path: '/etc/cfg', host_path: '/var/x', readonly: true }]);
   });
 
   const resources: Array<{ name: string; r: Container['resources']; want: Record<string, number> }> = [

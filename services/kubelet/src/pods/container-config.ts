@@ -1,18 +1,19 @@
 /**
  * Pod spec → CRI configs (upstream kuberuntime_sandbox.go generatePodSandboxConfig and
  * kuberuntime_container.go generateContainerConfig): sandbox metadata, hostname, labels and
- * port mappings; container command/args/env (plain values, fieldRef and resourceFieldRef,
- * with $(VAR) expansion), working dir, tty/stdin, security context basics and cgroup
+ * port mappings; container command/args/env (plain values, fieldRef, resourceFieldRef,
+ * ConfigMap/Secret key refs and envFrom, with $(VAR) expansion), mounts, working dir, tty/stdin, security context basics and cgroup
  * resources. Pure functions; a spec the kubelet cannot turn into a config throws
  * {@link ContainerConfigError} (reported as CreateContainerConfigError).
  */
 import { createHash } from 'node:crypto';
 import type { Container, Pod } from '@tskube/api';
-import { milliValue, unitValue, isValidQuantity } from '@tskube/api';
+import { isEnvVarName, milliValue, unitValue, isValidQuantity } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import type * as m from '../cri/index.js';
 import { ANNOTATION_CONTAINER_HASH, ANNOTATION_RESTART_COUNT, ANNOTATION_TERMINATION_GRACE } from './runtime-state.js';
 import type { ContainerKind } from './actions.js';
+import type { EnvObjects } from './env-sources.js';
 
 type ReadonlyPod = DeepReadonly<Pod>;
 type ReadonlyContainer = DeepReadonly<Container>;
@@ -101,7 +102,7 @@ export interface EnvContext {
   podIPs: string[];
 }
 
-function fieldRefValue(pod: ReadonlyPod, path: string, ctx: EnvContext): string {
+export function fieldRefValue(pod: ReadonlyPod, path: string, ctx: EnvContext): string {
   const md = pod.metadata;
   const sub = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
   if (sub) {
@@ -123,7 +124,7 @@ function fieldRefValue(pod: ReadonlyPod, path: string, ctx: EnvContext): string 
 }
 
 /** upstream ExtractContainerResourceValue: limits default to the node's allocatable when unset. */
-function resourceFieldValue(c: ReadonlyContainer, resource: string, divisor: string | undefined, allocatable: Readonly<Record<string, string>>): string {
+export function resourceFieldValue(c: ReadonlyContainer, resource: string, divisor: string | undefined, allocatable: Readonly<Record<string, string>>): string {
   const [kind, name] = resource.split('.') as [string, string | undefined];
   if ((kind !== 'limits' && kind !== 'requests') || !name) throw new ContainerConfigError(`unsupported container resource "${resource}"`);
   const q = kind === 'limits' ? c.resources?.limits?.[name] ?? allocatable[name] : c.resources?.requests?.[name];
@@ -160,14 +161,75 @@ export function expandVars(input: string, vars: ReadonlyMap<string, string>): st
   return out;
 }
 
-/** The container's environment in order, with $(VAR) references to earlier variables expanded. */
-export function containerEnv(pod: ReadonlyPod, c: ReadonlyContainer, ctx: EnvContext, allocatable: Readonly<Record<string, string>> = {}): m.KeyValue[] {
+/** Options of {@link containerEnv} beyond the pod and container. */
+export interface EnvOptions {
+  /** Node allocatable, for resourceFieldRef limits left unset. */
+  allocatable?: Readonly<Record<string, string>>;
+  /** The ConfigMaps/Secrets env and envFrom refer to (pods/env-sources.ts fetchEnvObjects). */
+  objects?: EnvObjects;
+  /** Upstream's InvalidEnvironmentVariableNames warning (envFrom keys skipped). */
+  onInvalidNames?: (message: string) => void;
+}
+
+function decodeSecretValue(v: string): string {
+  return Buffer.from(v, 'base64').toString('utf8');
+}
+
+/** `configmap "x" not found` / `secret "x" not found`: upstream's object-cache NotFound wording. */
+function notFoundError(kind: 'configmap' | 'secret', name: string): ContainerConfigError {
+  return new ContainerConfigError(`${kind} "${name}" not found`);
+}
+
+function lookup<T>(map: ReadonlyMap<string, T | null> | undefined, kind: 'configmap' | 'secret', ns: string, name: string): T | null {
+  if (!map?.has(name)) throw new ContainerConfigError(`couldn't get ${kind === 'configmap' ? 'configMap' : 'secret'} ${ns}/${name}, no kubeClient defined`);
+  return map.get(name) ?? null;
+}
+
+/**
+ * The container's environment as upstream makeEnvironmentVariables: first every envFrom
+ * source in order (keys sorted within a source, `prefix` prepended, keys that are not valid
+ * variable names skipped with an InvalidEnvironmentVariableNames warning; a missing optional
+ * source is skipped, a missing mandatory one is `configmap "x" not found`), then `env` in
+ * order, whose plain values expand $(VAR) against everything defined before. A later
+ * definition replaces an earlier one in place. Key refs: a missing optional object or key
+ * skips the variable; a missing mandatory key is `couldn't find key k in ConfigMap ns/x`.
+ */
+export function containerEnv(pod: ReadonlyPod, c: ReadonlyContainer, ctx: EnvContext, opts: EnvOptions = {}): m.KeyValue[] {
+  const allocatable = opts.allocatable ?? {};
+  const ns = pod.metadata?.namespace ?? '';
   const vars = new Map<string, string>();
   const out: m.KeyValue[] = [];
-  if ((c.envFrom ?? []).length > 0) {
-    const src = c.envFrom![0]!;
-    const what = src.configMapRef ? `configmap "${src.configMapRef.name}"` : `secret "${src.secretRef?.name ?? ''}"`;
-    throw new ContainerConfigError(`${what} not found`);
+  const set = (key: string, value: string): void => {
+    vars.set(key, value);
+    const i = out.findIndex((kv) => kv.key === key);
+    if (i >= 0) out[i] = { key, value }; else out.push({ key, value });
+  };
+  for (const src of c.envFrom ?? []) {
+    const prefix = src.prefix ?? '';
+    let data: Array<[string, string]>;
+    let what: string;
+    if (src.configMapRef) {
+      const name = src.configMapRef.name ?? '';
+      const cm = lookup(opts.objects?.configMaps, 'configmap', ns, name);
+      if (!cm) { if (src.configMapRef.optional) continue; throw notFoundError('configmap', name); }
+      data = Object.entries(cm.data ?? {});
+      what = `configMap ${ns}/${name}`;
+    } else if (src.secretRef) {
+      const name = src.secretRef.name ?? '';
+      const secret = lookup(opts.objects?.secrets, 'secret', ns, name);
+      if (!secret) { if (src.secretRef.optional) continue; throw notFoundError('secret', name); }
+      data = Object.entries(secret.data ?? {}).map(([k, v]) => [k, decodeSecretValue(v)]);
+      what = `secret ${ns}/${name}`;
+    } else continue;
+    const invalid: string[] = [];
+    for (const [k, v] of data.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const key = prefix + k;
+      if (isEnvVarName(key).length > 0) { invalid.push(key); continue; }
+      set(key, v);
+    }
+    if (invalid.length > 0) {
+      opts.onInvalidNames?.(`Keys [${invalid.sort().join(', ')}] from the EnvFrom ${what} were skipped since they are considered invalid environment variable names.`);
+    }
   }
   for (const e of (c.env ?? []) as readonly DeepReadonly<EnvVar>[]) {
     let value: string;
@@ -180,15 +242,21 @@ export function containerEnv(pod: ReadonlyPod, c: ReadonlyContainer, ctx: EnvCon
         : c;
       value = resourceFieldValue(target, from.resourceFieldRef.resource, from.resourceFieldRef.divisor as string | undefined, allocatable);
     } else if (from.configMapKeyRef) {
-      if (from.configMapKeyRef.optional) continue;
-      throw new ContainerConfigError(`configmap "${from.configMapKeyRef.name}" not found`);
+      const { name = '', key, optional } = from.configMapKeyRef;
+      const cm = lookup(opts.objects?.configMaps, 'configmap', ns, name);
+      if (!cm) { if (optional) continue; throw notFoundError('configmap', name); }
+      const v = cm.data?.[key];
+      if (v === undefined) { if (optional) continue; throw new ContainerConfigError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`); }
+      value = v;
     } else if (from.secretKeyRef) {
-      if (from.secretKeyRef.optional) continue;
-      throw new ContainerConfigError(`secret "${from.secretKeyRef.name}" not found`);
+      const { name = '', key, optional } = from.secretKeyRef;
+      const secret = lookup(opts.objects?.secrets, 'secret', ns, name);
+      if (!secret) { if (optional) continue; throw notFoundError('secret', name); }
+      const v = secret.data?.[key];
+      if (v === undefined) { if (optional) continue; throw new ContainerConfigError(`couldn't find key ${key} in Secret ${ns}/${name}`); }
+      value = decodeSecretValue(v);
     } else value = '';
-    vars.set(e.name, value);
-    const i = out.findIndex((kv) => kv.key === e.name);
-    if (i >= 0) out[i] = { key: e.name, value }; else out.push({ key: e.name, value });
+    set(e.name, value);
   }
   return out;
 }
@@ -230,10 +298,16 @@ export interface ContainerConfigInput {
   env: EnvContext;
   /** Node allocatable, for resourceFieldRef limits left unset. */
   allocatable?: Readonly<Record<string, string>>;
+  /** The ConfigMaps/Secrets the env refers to (fetched beforehand). */
+  objects?: EnvObjects;
+  /** Receives upstream's InvalidEnvironmentVariableNames warnings. */
+  onInvalidNames?: (message: string) => void;
+  /** The container's volume mounts (volumes/volume-manager.ts), host paths already resolved. */
+  mounts?: m.Mount[];
 }
 
 export function containerConfig(pod: ReadonlyPod, c: ReadonlyContainer, input: ContainerConfigInput): m.ContainerConfig {
-  const envs = containerEnv(pod, c, input.env, input.allocatable);
+  const envs = containerEnv(pod, c, input.env, { allocatable: input.allocatable, objects: input.objects, onInvalidNames: input.onInvalidNames });
   const vars = new Map(envs.map((kv) => [kv.key, kv.value]));
   const sc = c.securityContext;
   const psc = pod.spec?.securityContext;
@@ -258,6 +332,7 @@ export function containerConfig(pod: ReadonlyPod, c: ReadonlyContainer, input: C
     args: (c.args ?? []).map((s) => expandVars(s, vars)),
     working_dir: c.workingDir ?? '',
     envs,
+    mounts: input.mounts ?? [],
     labels: {},
     annotations: {
       [ANNOTATION_CONTAINER_HASH]: containerHash(c),

@@ -7,36 +7,61 @@
  * - `syncPod`: status first (from the runtime state before acting), then, unless the pod is
  *   finished, computePodActions and apply them in upstream order: kill the pod or unwanted
  *   containers, create the sandbox, start the next init container or the app containers
- *   (image → config → create → start, each failure recorded as the container's waiting
- *   reason with a Warning event). If anything changed, the status is written again. Returns
- *   `terminal` once the phase is Succeeded/Failed, else when to sync again at the latest.
- * - `syncTerminatingPod`: stops every container (grace period as given, at least 2 s) and the
- *   sandboxes, then (unless the pod is gone from the API) writes its final, terminal status.
+ *   (image → config → create → start → postStart hook, each failure recorded as the
+ *   container's waiting reason with a Warning event; a failed postStart hook kills the
+ *   container: PostStartHookError). If anything changed, the status is written again.
+ *   Returns `terminal` once the phase is Succeeded/Failed, else when to sync again at the
+ *   latest. A running pod is (re)registered with the prober on every sync.
+ * - Every stop of a running container runs its preStop hook first, within the grace period
+ *   (see killContainer).
+ * - `syncTerminatingPod`: stops liveness/startup probes, stops every container (grace period
+ *   as given, at least 2 s) and the sandboxes, stops the remaining probes, then (unless the
+ *   pod is gone from the API) writes its final, terminal status.
  * - `syncTerminatedPod`: for a pod being deleted (or gone, or on node shutdown) removes its
  *   containers and sandboxes; for a deleted pod also deletes the API object (grace 0, UID
  *   precondition). Returns true when the pod is finished with; a pod that merely completed
  *   keeps its exited containers (for `kubectl logs`) until it is deleted.
  * All steps are idempotent: a retry after a failure redoes only what is left.
  */
-import type { Pod, PodCondition } from '@tskube/api';
+import type { Container, Pod, PodCondition } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import type { Logger } from '@tskube/log';
 import type { Clock } from '../clock.js';
 import type { ContainerRuntime } from '../cri/index.js';
 import { Reason, type KubeletEvents } from '../events.js';
 import { errorMessage, goDuration, podFullName, podRef } from '../format.js';
+import type { PodProber } from '../prober/manager.js';
 import { generatePodStatus, terminatedPodStatus, type WaitingReason } from '../status/generate.js';
 import type { StatusManager } from '../status/status-manager.js';
-import { backoffKey, computePodActions, type ContainerKind, type ContainerToStart, type PodActions, type ProbeView } from './actions.js';
+import { backoffKey, computePodActions, type ContainerKind, type ContainerToStart, type KillReason, type PodActions, type ProbeView } from './actions.js';
 import type { Backoff } from './backoff.js';
 import { ContainerConfigError, containerConfig, containerHash, sandboxConfig } from './container-config.js';
+import { fetchEnvObjects } from './env-sources.js';
+import type { ObjectSource } from '../volumes/object-cache.js';
+import type { PodVolumes } from '../volumes/volume-manager.js';
 import type { ImageManager } from './images.js';
+import { HookRunner, type LifecycleHandler } from './lifecycle.js';
 import { readRuntimePod, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
 
 type ReadonlyPod = DeepReadonly<Pod>;
 
 /** Upstream minimumGracePeriodInSeconds: containers always get this long to stop. */
 export const MIN_GRACE_SECONDS = 2;
+
+/**
+ * The grace period of a container the kubelet stops on its own (upstream
+ * setTerminationGracePeriod): the pod's deletionGracePeriodSeconds; else, for a liveness or
+ * startup probe failure, that probe's terminationGracePeriodSeconds; else the pod's
+ * terminationGracePeriodSeconds (30 if unset).
+ */
+export function containerKillGrace(pod: ReadonlyPod, spec: DeepReadonly<Container> | undefined, reason?: string): number {
+  const deletion = pod.metadata?.deletionGracePeriodSeconds;
+  if (deletion !== undefined && deletion !== null) return deletion;
+  const probeGrace = reason === 'LivenessProbe' ? spec?.livenessProbe?.terminationGracePeriodSeconds
+    : reason === 'StartupProbe' ? spec?.startupProbe?.terminationGracePeriodSeconds : undefined;
+  if (probeGrace !== undefined && probeGrace !== null) return probeGrace;
+  return pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
 
 export interface SyncResult {
   /** The pod reached Succeeded/Failed: it must be terminated, not synced again. */
@@ -87,8 +112,22 @@ export interface PodSyncerOptions {
   probes?: ProbeView;
   /** Readiness results per container ID, when probes exist. */
   readiness?: (containerId: string) => boolean | undefined;
+  /**
+   * The prober (prober/manager.ts): pods are added on every sync, liveness/startup probes
+   * stopped when termination starts, all probes after; its results drive kills (instead of
+   * `probes`) and started/ready (instead of `readiness`).
+   */
+  prober?: PodProber;
   /** Called once per pod, the first time it is Running. */
   onPodRunning?: (uid: string, firstSeenAt: number) => void;
+  /** ConfigMaps/Secrets for env sources; without it, such references fail (CreateContainerConfigError). */
+  objects?: ObjectSource;
+  /**
+   * Volumes (volumes/volume-manager.ts): set up on every sync before anything starts (a pod
+   * whose volumes never mounted stays ContainerCreating), mounted into containers, removed
+   * with the pod. Without it volumes are ignored (simulated nodes).
+   */
+  volumes?: PodVolumes;
 }
 
 interface StartOutcome {
@@ -101,9 +140,11 @@ export class PodSyncer {
   private readonly firstSeen = new Map<string, number>();
   private readonly running = new Set<string>();
   private readonly log: Logger;
+  private readonly hooks: HookRunner;
 
   constructor(private readonly o: PodSyncerOptions) {
     this.log = o.logger.child({ subsystem: 'pods' });
+    this.hooks = new HookRunner(o.runtime);
   }
 
   /** The waiting reasons recorded for a pod's containers (read-only view). */
@@ -126,7 +167,7 @@ export class PodSyncer {
     return generatePodStatus({
       pod, runtime: rs, oldStatus: this.o.statusManager.get(uid), reasons: this.reasonsOf(uid), podIsTerminal,
       hostIPs: this.o.node.hostIPs(), runtimeName: this.o.runtimeName(), now: this.o.clock.now(),
-      readiness: this.o.readiness, terminationReason: reason,
+      readiness: this.o.readiness, probes: this.o.prober, terminationReason: reason,
     });
   }
 
@@ -138,9 +179,11 @@ export class PodSyncer {
     await this.o.statusManager.setPodStatus(pod, status);
     this.noteRunning(uid, status.phase);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') return { terminal: true };
+    this.o.prober?.addPod(pod);
+    if (this.o.volumes && !(await this.o.volumes.mountPod(pod))) return { terminal: false, requeueAfterMs: this.o.syncErrorBackoffMs };
 
     const actions = computePodActions(pod, rs, {
-      now: this.o.clock.now(), backoff: this.o.backoff, hash: containerHash, probes: this.o.probes,
+      now: this.o.clock.now(), backoff: this.o.backoff, hash: containerHash, probes: this.o.probes ?? this.o.prober,
     });
     const applied = await this.apply(pod, rs, actions);
     // Anything attempted may have changed the runtime or a container's waiting reason.
@@ -165,13 +208,12 @@ export class PodSyncer {
     let changed = false;
     let requeue: number | undefined;
     const later = (ms: number): void => { requeue = requeue === undefined ? ms : Math.min(requeue, ms); };
-    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
 
     if (actions.createSandbox && actions.sandboxId) {
       this.o.events.pod(pod, 'Normal', Reason.SandboxChanged, 'Pod sandbox changed, it will be killed and re-created.');
     }
     if (actions.killPod) {
-      changed = (await this.killPodContainers(pod, rs, grace, false)) || changed;
+      changed = (await this.killPodContainers(pod, rs, undefined, false)) || changed;
       if (actions.createSandbox) {
         // Start over from the first init container: drop the old init instances.
         const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
@@ -180,7 +222,9 @@ export class PodSyncer {
     } else {
       for (const k of actions.containersToKill) {
         const inst = rs.containers.find((c) => c.id === k.id);
-        await this.killContainer(pod, k.kind, k.name, k.id, grace, false, k.message);
+        await this.killContainer(pod, { kind: k.kind, name: k.name, id: k.id, running: inst?.state === 'running' }, {
+          message: k.message, reason: k.reason, podIPs: rs.ips,
+        });
         if (inst?.state === 'running') changed = true;
       }
     }
@@ -244,8 +288,11 @@ export class PodSyncer {
     const hostIPs = this.o.node.hostIPs();
     let config;
     try {
+      const objects = this.o.objects ? await fetchEnvObjects(pod, spec, this.o.objects) : undefined;
+      const mounts = this.o.volumes ? await this.o.volumes.mountsFor(pod, spec) : undefined;
       config = containerConfig(pod, spec, {
-        kind: start.kind, attempt: start.attempt, allocatable: this.o.node.allocatable(),
+        kind: start.kind, attempt: start.attempt, allocatable: this.o.node.allocatable(), objects, mounts,
+        onInvalidNames: (msg) => this.o.events.pod(pod, 'Warning', Reason.InvalidEnvironmentVariableNames, msg),
         env: { nodeName: this.o.node.name, hostIP: hostIPs[0] ?? '', podIP: ips[0] ?? '', podIPs: [...ips] },
       });
     } catch (err) {
@@ -265,26 +312,82 @@ export class PodSyncer {
       return fail('RunContainerError', `failed to start container "${id}": ${errorMessage(err)}`);
     }
     ev('Normal', Reason.Started, `Started container ${spec.name}`);
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      // Blocks this pod's sync until the hook is done, as upstream (the container shows
+      // ContainerCreating meanwhile). A failure kills the container, which restarts per policy.
+      const hook = await this.hooks.run({ pod, container: spec, containerId: id, podIPs: ips }, postStart);
+      if (!hook.ok) {
+        this.log.warn('postStart hook failed', { pod: podRef(pod.metadata), container: spec.name, err: hook.message });
+        // The message stays out of the event (it may carry secrets), as upstream.
+        ev('Warning', Reason.FailedPostStartHook, 'PostStartHook failed');
+        await this.killContainer(pod, { kind: start.kind, name: spec.name, id, running: true }, {
+          message: 'FailedPostStartHook', reason: 'FailedPostStartHook', podIPs: ips,
+        });
+        reasons.set(spec.name, { reason: 'PostStartHookError', message: hook.message });
+        return { started: true, requeueAfterMs: this.o.syncErrorBackoffMs };
+      }
+    }
     reasons.delete(spec.name);
     return { started: true };
   }
 
   /**
-   * Stops one container: `timeout` seconds between SIGTERM and SIGKILL (at least 2 unless
-   * `exact`). A Killing event is recorded.
+   * Stops one container as upstream killContainer: a Killing event; the grace period is
+   * `opts.graceSeconds` if given, else {@link containerKillGrace}; a running container's
+   * preStop hook runs first, bounded by the grace period, and what it used is taken off;
+   * then the runtime stops it with the rest (at least 2 s unless `exact`) between SIGTERM and
+   * SIGKILL. A failed hook gives a FailedPreStopHook event and the stop goes on.
    */
-  private async killContainer(pod: ReadonlyPod, kind: ContainerKind, name: string, id: string, graceSeconds: number, exact: boolean, message?: string): Promise<void> {
-    this.o.events.container(pod, kind, name, 'Normal', Reason.Killing, message ?? `Stopping container ${name}`);
-    const timeout = exact ? Math.max(0, Math.floor(graceSeconds)) : Math.max(MIN_GRACE_SECONDS, Math.floor(graceSeconds));
-    await this.o.runtime.stopContainer({ container_id: id, timeout });
+  private async killContainer(
+    pod: ReadonlyPod, c: { kind: ContainerKind; name: string; id: string; running: boolean },
+    opts: { graceSeconds?: number; exact?: boolean; message?: string; reason?: KillReason | 'FailedPostStartHook'; podIPs: readonly string[] },
+  ): Promise<void> {
+    this.o.events.container(pod, c.kind, c.name, 'Normal', Reason.Killing, opts.message ?? `Stopping container ${c.name}`);
+    const spec = (c.kind === 'init' ? pod.spec?.initContainers : pod.spec?.containers)?.find((x) => x.name === c.name);
+    let grace = opts.graceSeconds ?? containerKillGrace(pod, spec, opts.reason);
+    const preStop = spec?.lifecycle?.preStop;
+    if (spec && preStop && grace > 0 && c.running) {
+      const started = performance.now();
+      await this.runPreStop(pod, spec, c, preStop, grace, opts.podIPs);
+      grace -= Math.floor((performance.now() - started) / 1000);
+    }
+    const timeout = opts.exact ? Math.max(0, Math.floor(grace)) : Math.max(MIN_GRACE_SECONDS, Math.floor(grace));
+    await this.o.runtime.stopContainer({ container_id: c.id, timeout });
   }
 
-  /** Stops the running containers (in parallel) and then the sandboxes. True if anything was running. */
-  private async killPodContainers(pod: ReadonlyPod, rs: RuntimePodStatus, graceSeconds: number, exact: boolean): Promise<boolean> {
+  /** upstream executePreStopHook: waits for the hook at most `graceSeconds`. */
+  private async runPreStop(
+    pod: ReadonlyPod, spec: DeepReadonly<Container>, c: { kind: ContainerKind; name: string; id: string },
+    hook: DeepReadonly<LifecycleHandler>, graceSeconds: number, podIPs: readonly string[],
+  ): Promise<void> {
+    const ac = new AbortController();
+    const run = this.hooks.run({ pod, container: spec, containerId: c.id, podIPs }, hook, ac.signal).then((r) => {
+      if (r.ok) return;
+      this.log.warn('preStop hook failed', { pod: podRef(pod.metadata), container: c.name, err: r.message });
+      this.o.events.container(pod, c.kind, c.name, 'Warning', Reason.FailedPreStopHook, 'PreStopHook failed');
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceSeconds * 1000); });
+    const timedOut = await Promise.race([run.then(() => false), expired]);
+    clearTimeout(timer);
+    if (timedOut) {
+      ac.abort();
+      this.log.info('preStop hook not completed in grace period', { pod: podRef(pod.metadata), container: c.name, graceSeconds });
+    }
+  }
+
+  /**
+   * Stops the running containers (in parallel) and then the sandboxes. True if anything was
+   * running. `graceSeconds` overrides every container's own grace period (termination).
+   */
+  private async killPodContainers(pod: ReadonlyPod, rs: RuntimePodStatus, graceSeconds: number | undefined, exact: boolean): Promise<boolean> {
     const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
     const live = rs.containers.filter((c) => c.state === 'running' || c.state === 'unknown');
     const results = await Promise.allSettled(live.map((c) =>
-      this.killContainer(pod, inits.has(c.name) ? 'init' : 'regular', c.name, c.id, graceSeconds, exact)));
+      this.killContainer(pod, { kind: inits.has(c.name) ? 'init' : 'regular', name: c.name, id: c.id, running: c.state === 'running' }, {
+        ...(graceSeconds !== undefined ? { graceSeconds } : {}), exact, podIPs: rs.ips,
+      })));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       this.o.events.pod(pod, 'Warning', Reason.FailedKillPod, `error killing pod: ${errorMessage(failed.reason)}`);
@@ -296,8 +399,11 @@ export class PodSyncer {
   }
 
   async syncTerminatingPod(pod: ReadonlyPod, opts: TerminatingOptions): Promise<void> {
+    // No kills for failing liveness/startup probes while the pod shuts down (upstream).
+    this.o.prober?.stopLivenessAndStartup(pod);
     const rs = await this.read(pod);
     await this.killPodContainers(pod, rs, opts.gracePeriodSeconds, opts.exactGrace ?? false);
+    this.o.prober?.removePod(pod.metadata?.uid ?? '');
     if (opts.deleted) return;
     const after = await this.read(pod);
     const status = terminatedPodStatus(this.generate(pod, after, true, opts.reason), this.o.clock.now());
@@ -319,6 +425,7 @@ export class PodSyncer {
     const rs = await readRuntimePod(this.o.runtime, uid);
     for (const c of rs.containers) await this.o.runtime.removeContainer({ container_id: c.id });
     for (const s of rs.sandboxes) await this.o.runtime.removePodSandbox({ pod_sandbox_id: s.id });
+    await this.o.volumes?.cleanupPod(uid);
   }
 
   /**
@@ -338,6 +445,7 @@ export class PodSyncer {
 
   /** Drops everything kept per pod (it is gone). */
   forget(uid: string): void {
+    this.o.prober?.removePod(uid);
     this.reasons.delete(uid);
     this.firstSeen.delete(uid);
     this.running.delete(uid);

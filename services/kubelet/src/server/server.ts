@@ -4,14 +4,20 @@
  * its apiserver-kubelet-client certificate). Routes:
  *   GET /healthz                                      → "ok"
  *   GET /containerLogs/{namespace}/{pod}/{container}  → logs.ts
- * Anything else is 404 "404 page not found"; other methods 405. The next issue's exec,
- * attach and port-forward handlers slot into `route`.
+ *   GET /stats/summary, /metrics/resource, /metrics   → stats.ts
+ *   GET|POST /exec/…, /attach/…, /portForward/… with an upgrade → streaming.ts (proxied to
+ *   the runtime's streaming server); without an upgrade → 400 "Upgrade request required"
+ * Anything else is 404 "404 page not found"; other methods 405.
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '@tskube/log';
 import { errorMessage } from '../format.js';
 import { serveContainerLogs, type LogsContext } from './logs.js';
+import { parseStreamingPath, serveStreaming, type StreamingContext } from './streaming.js';
+import { serveStats, type StatsContext } from './stats.js';
+import { writeRawResponse } from './upgrade-proxy.js';
 
 export interface KubeletServerOptions {
   host: string;
@@ -19,6 +25,10 @@ export interface KubeletServerOptions {
   port: number;
   tls: { cert: Buffer | string; key: Buffer | string; ca: Buffer | string };
   logs: LogsContext;
+  /** exec/attach/port-forward; absent: those paths are 404. */
+  streaming?: StreamingContext;
+  /** Stats summary and metrics; absent: those paths are 404. */
+  stats?: StatsContext;
   logger: Logger;
 }
 
@@ -34,8 +44,10 @@ function send(res: ServerResponse, code: number, body: string): void {
 
 async function route(req: IncomingMessage, res: ServerResponse, o: KubeletServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://kubelet');
+  if (o.streaming && parseStreamingPath(url.pathname)) return send(res, 400, 'Upgrade request required\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, '405: Method Not Allowed\n');
   if (url.pathname === '/healthz') return send(res, 200, 'ok');
+  if (o.stats && await serveStats(url.pathname, res, o.stats)) return;
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
   if (m) {
     const [namespace, pod, container] = m.slice(1).map((s) => decodeURIComponent(s)) as [string, string, string];
@@ -54,6 +66,10 @@ export function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServ
       log.error('request failed', { path: req.url, err: errorMessage(err) });
       if (!res.headersSent) send(res, 500, 'Internal Server Error\n'); else res.end();
     });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (o.streaming && serveStreaming(req, socket, head, o.streaming)) return;
+    writeRawResponse(socket, 404, '404 page not found\n');
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -86,6 +86,27 @@ describe('generatePodStatus', () => {
     assert.equal(cond(s, 'Ready')?.status, 'False');
   });
 
+  const probeViews: Array<{ started: boolean; ready: boolean; want: [boolean, boolean, string] }> = [
+    { started: false, ready: true, want: [false, false, 'False'] },
+    { started: true, ready: false, want: [true, false, 'False'] },
+    { started: true, ready: true, want: [true, true, 'True'] },
+  ];
+  for (const v of probeViews) {
+    it(`the prober's view started=${v.started} ready=${v.ready} → started/ready/Ready ${v.want.join('/')}`, () => {
+      const asked: string[] = [];
+      const s = gen(pod(), runtime([ctr('web', { id: 'cid' })]), {
+        readiness: () => true, // the prober's view wins
+        probes: {
+          started: (uid, name, id) => { asked.push(`started ${uid} ${name} ${id}`); return v.started; },
+          ready: (uid, name, id) => { asked.push(`ready ${uid} ${name} ${id}`); return v.ready; },
+        },
+      });
+      const cs = s.containerStatuses![0]!;
+      assert.deepEqual([cs.started, cs.ready, cond(s, 'Ready')?.status], v.want);
+      assert.deepEqual(asked, v.started ? ['started u1 web cid', 'ready u1 web cid'] : ['started u1 web cid'], 'ready is asked only once started');
+    });
+  }
+
   const phases: Array<{ name: string; p: Pod; containers: RuntimeContainer[]; terminal?: boolean; want: string }> = [
     { name: 'Never, exit 3 → Failed', p: pod({ restartPolicy: 'Never' }), containers: [ctr('web', { state: 'exited', exitCode: 3, reason: 'Error', finishedAt: T0 + 5000 })], want: 'Failed' },
     { name: 'Never, exit 0 → Succeeded', p: pod({ restartPolicy: 'Never' }), containers: [ctr('web', { state: 'exited', exitCode: 0, reason: 'Completed', finishedAt: T0 + 5000 })], want: 'Succeeded' },

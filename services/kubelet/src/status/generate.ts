@@ -9,8 +9,9 @@
  *   instance waits with ContainerCreating (PodInitializing while init containers exist); a
  *   container that will be (re)started shows the last start failure recorded for it
  *   (ErrImagePull, CrashLoopBackOff, …) as its waiting reason.
- * - ready: running (and, once probes exist, passing its readiness probe); init containers:
- *   exited with 0. started: running.
+ * - ready: running, started and passing its readiness probe (per the prober's view, when
+ *   given; without a readiness probe a running container is ready); init containers: exited
+ *   with 0. started: running and past its startup probe (if any).
  * - phase per getPhase; a terminal phase (here or already in the API) never goes back.
  * - conditions: those not owned by the kubelet are kept; then PodReadyToStartContainers,
  *   Initialized, Ready, ContainersReady, PodScheduled, with lastTransitionTime moving only
@@ -45,11 +46,23 @@ export interface GenerateInput {
   now: number;
   /** Readiness probe result per container ID; undefined = no probe result (ready when running). */
   readiness?: (containerId: string) => boolean | undefined;
+  /** The prober's view (takes precedence over `readiness`): started and ready of running app containers. */
+  probes?: ContainerProbeStatus;
   /**
    * Why the kubelet terminated a pod that was not deleted (node shutdown): the terminal
    * phase's reason and message, and a condition to add (DisruptionTarget).
    */
   terminationReason?: { reason: string; message: string; condition?: PodCondition };
+}
+
+/**
+ * What the prober says about a running app container (upstream prober manager
+ * UpdatePodStatus): started once its startup probe succeeded (or it has none); ready once
+ * started and its readiness probe succeeded (or it has none).
+ */
+export interface ContainerProbeStatus {
+  started(podUid: string, containerName: string, containerId: string): boolean;
+  ready(podUid: string, containerName: string, containerId: string): boolean;
 }
 
 export const ContainerCreating = 'ContainerCreating';
@@ -175,7 +188,11 @@ function convertStatuses(
     if (isInit) st.ready = st.state.terminated?.exitCode === 0;
     else if (running && st.containerID) {
       const id = st.containerID.slice(st.containerID.indexOf('://') + 3);
-      st.ready = input.readiness?.(id) ?? true;
+      if (input.probes) {
+        const uid = pod.metadata?.uid ?? '';
+        st.started = input.probes.started(uid, st.name, id);
+        st.ready = st.started && input.probes.ready(uid, st.name, id);
+      } else st.ready = input.readiness?.(id) ?? true;
     } else st.ready = false;
   }
   const out = [...statuses.values()];

@@ -3,7 +3,7 @@ import { isDNS1035Label, isDNS1123Label, typed, type Node } from '@tskube/api';
 import type { ResourceModule } from '../module.js';
 import type { Store } from '../store.js';
 import { ScaleRest } from '../apps/scale.js';
-import { BindingRest, PodLogRest, podStatusStrategy, podStrategy } from './pods.js';
+import { BindingRest, PodLogRest, PodStreamRest, podStatusStrategy, podStrategy } from './pods.js';
 import {
   NamespaceRest, eventStrategy, namespaceFinalizeRest, namespaceMainRest, namespaceStatusStrategy, namespaceStrategy,
   nodeStatusStrategy, nodeStrategy,
@@ -16,6 +16,7 @@ import {
 import { ServiceRest, bootstrapServices, serviceIPAM, serviceStatusStrategy, serviceStrategy } from './services.js';
 import { replicationControllerSelector, replicationControllerStatusStrategy, replicationControllerStrategy } from './replicationcontrollers.js';
 import { EvictionRest } from './eviction.js';
+import { NodeProxyRest } from './node-proxy.js';
 import { ServiceAccountTokenSigner, TokenRest } from './token.js';
 
 export const CORE_MODULES: ResourceModule[] = [
@@ -24,9 +25,13 @@ export const CORE_MODULES: ResourceModule[] = [
     endpoints: (ctx) => {
       const pods = ctx.store!;
       const nodes = () => ctx.storeFor('', 'Node');
+      const getNode = async (n: string): Promise<Node> => typed<Node>(await nodes().get(ctx.system, n));
       return {
         binding: new BindingRest(ctx.def, pods),
-        log: new PodLogRest(ctx.def, pods, async (n) => typed<Node>(await nodes().get(ctx.system, n)), ctx.deps.kubelets),
+        log: new PodLogRest(ctx.def, pods, getNode, ctx.deps.kubelets),
+        exec: new PodStreamRest(ctx.def, 'exec', pods, getNode, ctx.deps.kubelets),
+        attach: new PodStreamRest(ctx.def, 'attach', pods, getNode, ctx.deps.kubelets),
+        portforward: new PodStreamRest(ctx.def, 'portforward', pods, getNode, ctx.deps.kubelets),
         eviction: new EvictionRest(ctx.def, {
           pods,
           pdbs: (): Store | undefined => {
@@ -40,7 +45,12 @@ export const CORE_MODULES: ResourceModule[] = [
     group: '', kind: 'Binding',
     endpoints: (ctx) => ({ '': new BindingRest(ctx.def, ctx.storeFor('', 'Pod')) }),
   },
-  { group: '', kind: 'Node', strategy: nodeStrategy, statusStrategy: nodeStatusStrategy },
+  {
+    group: '', kind: 'Node', strategy: nodeStrategy, statusStrategy: nodeStatusStrategy,
+    endpoints: (ctx) => ({
+      proxy: new NodeProxyRest(ctx.def, async (n) => typed<Node>(await ctx.store!.get(ctx.system, n)), ctx.deps.kubelets),
+    }),
+  },
   {
     group: '', kind: 'Namespace', strategy: namespaceStrategy, statusStrategy: namespaceStatusStrategy, nameValidator: isDNS1123Label,
     endpoints: (ctx) => {

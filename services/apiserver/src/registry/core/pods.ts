@@ -1,4 +1,4 @@
-/** pods, pods/status, pods/binding, pods/log. */
+/** pods, pods/status, pods/binding, pods/log, pods/exec, pods/attach, pods/portforward. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ApiError, badRequest, conflict, defaultPod, invalid, isPodTerminal, notFound, podQOSClass, rfc3339, typed, validateBinding,
@@ -9,7 +9,8 @@ import { podTable } from '../../tables/tables.js';
 import { keepSpec, keepStatus, type Strategy } from '../strategy.js';
 import type { Connecter, Creater, RequestContext } from '../rest.js';
 import type { Store } from '../store.js';
-import type { KubeletClient } from '../../kubelet-client.js';
+import { KubeletClient } from '../../kubelet-client.js';
+import { takeUpgrade } from '../../handlers/upgrade.js';
 
 export const podStrategy: Strategy = {
   applyDefaults: (o) => defaultPod(typed<Pod>(o)),
@@ -151,5 +152,97 @@ export class PodLogRest implements Connecter {
       upstream.on('close', resolve);
     });
     res.end();
+  }
+}
+
+/** Go's strconv-style bool of a query value, as upstream's query conversion reads it: absent → dflt. */
+function queryBool(q: URLSearchParams, key: string, dflt: boolean): boolean {
+  const v = q.get(key);
+  if (v === null) return dflt;
+  return !(v === '0' || v.toLowerCase() === 'f' || v.toLowerCase() === 'false');
+}
+
+export type StreamKind = 'exec' | 'attach' | 'portforward';
+
+/**
+ * pods/exec, pods/attach, pods/portforward (connect; GET or POST with an upgrade, upstream
+ * ExecREST/AttachREST/PortForwardREST + ExecLocation/AttachLocation/PortForwardLocation):
+ * the pod and container are checked here, then the upgraded connection is proxied to the
+ * kubelet's /exec, /attach or /portForward with the apiserver-kubelet-client certificate
+ * and spliced byte for byte (the WebSocket/SPDY session itself is the runtime's).
+ *
+ * Query (PodExecOptions / PodAttachOptions): command (repeated, exec), container, stdin,
+ * tty (default false), stdout, stderr (default true); the kubelet gets them as "1".
+ * PodPortForwardOptions: port (repeated, optional; kubectl sends ports in the stream).
+ * Errors as upstream: missing pod 404; `container c is not valid for pod p` and `a container
+ * name must be specified for pod p, choose one of: [...]` 400; `pod p does not have a host
+ * assigned` 400; no upgrade → 400 "Upgrade request required"; the kubelet's own refusals
+ * (e.g. 500 `container not found ("c")` for a container that is not running) are relayed.
+ */
+export class PodStreamRest implements Connecter {
+  readonly kind: { group: string; version: string; kind: string };
+  constructor(
+    readonly def: ResourceDef,
+    private readonly stream: StreamKind,
+    private readonly pods: Store,
+    private readonly getNode: (name: string) => Promise<Node>,
+    private readonly kubelets: KubeletClient,
+  ) {
+    const kinds = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' } as const;
+    this.kind = { group: '', version: 'v1', kind: kinds[stream] };
+  }
+
+  /** The kubelet path for a validated request. */
+  kubeletPath(namespace: string, pod: Pod, query: URLSearchParams): string {
+    const name = pod.metadata?.name ?? '';
+    const base = `${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+    const q = new URLSearchParams();
+    if (this.stream === 'portforward') {
+      for (const p of query.getAll('port')) {
+        if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw badRequest(`port ${p} must be in the range 1 - 65535`);
+        q.append('port', p);
+      }
+      return `/portForward/${base}${q.size ? `?${q}` : ''}`;
+    }
+    const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
+    let container = query.get('container') ?? '';
+    if (!container) {
+      const main = (pod.spec?.containers ?? []).map((c) => c.name);
+      if (main.length === 1) container = main[0]!;
+      else {
+        const init = (pod.spec?.initContainers ?? []).map((c) => c.name);
+        throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${main.join(' ')}]${init.length ? ` or one of the init containers: [${init.join(' ')}]` : ''}`);
+      }
+    } else if (!all.includes(container)) {
+      throw badRequest(`container ${container} is not valid for pod ${name}`);
+    }
+    const flags = {
+      stdin: queryBool(query, 'stdin', false), stdout: queryBool(query, 'stdout', true),
+      stderr: queryBool(query, 'stderr', true), tty: queryBool(query, 'tty', false),
+    };
+    if (!flags.stdin && !flags.stdout && !flags.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+    for (const [k, v] of Object.entries(flags)) if (v) q.set(k, '1');
+    if (this.stream === 'exec') {
+      const cmd = query.getAll('command');
+      if (cmd.length === 0) throw badRequest('you must specify at least one command for the container');
+      for (const c of cmd) q.append('command', c);
+    }
+    return `/${this.stream}/${base}/${encodeURIComponent(container)}?${q}`;
+  }
+
+  async connect(ctx: RequestContext, name: string, req: IncomingMessage, _res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const pod = typed<Pod>(await this.pods.get(ctx, name));
+    const path = this.kubeletPath(ctx.namespace, pod, query);
+    if (!pod.spec?.nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
+    let node: Node;
+    try { node = await this.getNode(pod.spec.nodeName); } catch (e) {
+      if (e instanceof ApiError && e.code === 404) throw badRequest(`node "${pod.spec.nodeName}" of pod ${name} not found`);
+      throw e;
+    }
+    KubeletClient.endpoint(node); // a node without an address fails here, as a Status
+    const conn = takeUpgrade(req);
+    if (!conn) throw badRequest('Upgrade request required');
+    ctx.log.debug('proxying stream to kubelet', { stream: this.stream, pod: name, node: pod.spec.nodeName });
+    await this.kubelets.upgrade(node, path, req, conn.socket, conn.head);
   }
 }

@@ -1,0 +1,275 @@
+/**
+ * Streaming through the apiserver with the pinned real kubectl 1.32: exec (plain, stdin,
+ * exit codes, errors), exec with a tty (under `script` for a pty, and driven directly over
+ * WebSocket through the apiserver for resize), cp in and out (tar over exec), attach, and
+ * `run -i --rm`.
+ *
+ * Path: kubectl ─WebSocket v5.channel.k8s.io─▶ apiserver pods/exec ─TLS, kubelet-client
+ * cert─▶ kubelet /exec (in this process) ─CRI Exec over gRPC─▶ Docker runtime's streaming
+ * server ─dockerode exec─▶ container.
+ *
+ * Needs Docker with POD_IMAGE (local/busybox:1) and PAUSE_IMAGE (local/pause:3.10), the
+ * etcd binary, kubectl.1.32 beside the kubectl on PATH, and `script` (util-linux) for the
+ * pty. Every container carries tskube.cluster=<scope> and is removed in `after`.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Pod } from '@tskube/api';
+import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
+import {
+  buildKubelet, connectRuntime, DockerRuntime, exitCodeOf, serveRuntime, StreamSession, type RuntimeClient, type RuntimeServer,
+} from '@tskube/kubelet';
+import { createLogger, parseLogLevel } from '@tskube/log';
+import { startApiServer, type TestApiServer } from '../support/apiserver.js';
+import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { eventually, Kubectl } from '../support/kubectl.js';
+
+const log = createLogger({ component: 'exec-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
+const NS = 'default';
+
+function requireScript(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('`script` (util-linux) is needed to give kubectl exec -t a pty: apt-get install util-linux');
+  }
+}
+
+describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docker)', () => {
+  let scope: DockerScope | undefined;
+  let api: TestApiServer | undefined;
+  let dir: string | undefined;
+  let service: RuntimeServer | undefined;
+  let docker: DockerRuntime | undefined;
+  let runtime: RuntimeClient | undefined;
+  let admin: Client;
+  let kubeletClient: Client;
+  let nodeName: string;
+  let stopKubelet: (() => Promise<void>) | undefined;
+  let k: Kubectl;
+
+  before(async () => {
+    requireScript();
+    scope = await makeScope('exec-it');
+    nodeName = `${scope.cluster}-node`;
+    api = await startApiServer();
+    dir = mkdtempSync(join(tmpdir(), 'tskube-exec-it-'));
+    docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
+    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
+    runtime = await connectRuntime(join(dir, 'runtime.sock'));
+    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'exec-it' });
+    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
+    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
+    assert.ok(kc.cert && kc.key && kc.ca);
+    const kubelet = buildKubelet({
+      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false },
+      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
+      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
+    });
+    const ac = new AbortController();
+    const run = kubelet.start(ac.signal);
+    await kubelet.ready();
+    stopKubelet = async () => { ac.abort(); await run; };
+    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    await admin.resource(Resources.pods).create(NS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: NS },
+      spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }] },
+    });
+    await eventually('box Running', async () => (await admin.resource(Resources.pods).get(NS, 'box')).status?.phase === 'Running', 30_000, 200);
+  });
+
+  after(async () => {
+    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
+    runtime?.close();
+    await service?.close();
+    await docker?.close();
+    admin?.close();
+    kubeletClient?.close();
+    if (scope) await destroyScope(scope);
+    await api?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exec -- echo hi', async () => {
+    const r = await k.run(['exec', 'box', '--', 'echo', 'hi']);
+    assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: 'hi\n' }, r.stderr);
+  });
+
+  it('exec -i pipes stdin to cat (EOF ends it)', async () => {
+    const input = 'hello\nworld\n'.repeat(2000);
+    const r = await k.run(['exec', '-i', 'box', '--', 'cat'], { input });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, input);
+  });
+
+  it('propagates a non-zero exit code and keeps stdout/stderr apart', async () => {
+    const r = await k.run(['exec', 'box', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\ncommand terminated with exit code 3\n');
+  });
+
+  it('errors: unknown container 400, missing pod 404, unscheduled 400, not running, a binary the image lacks exits 126', async () => {
+    const bad = await k.run(['exec', 'box', '-c', 'nope', '--', 'true']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Error from server \(BadRequest\): container nope is not valid for pod box/);
+    const missing = await k.run(['exec', 'ghost', '--', 'true']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Error from server \(NotFound\): pods "ghost" not found/);
+    await admin.resource(Resources.pods).create(NS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'unscheduled', namespace: NS },
+      spec: { containers: [{ name: 'main', image: POD_IMAGE }] },
+    });
+    const unscheduled = await k.run(['exec', 'unscheduled', '--', 'true']);
+    assert.match(unscheduled.stderr, /Error from server \(BadRequest\): pod unscheduled does not have a host assigned/);
+    await admin.resource(Resources.pods).create(NS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'neverpull', namespace: NS },
+      spec: { nodeName, containers: [{ name: 'main', image: 'local/not-here:1', imagePullPolicy: 'Never' }] },
+    });
+    await eventually('neverpull waiting', async () => (await admin.resource(Resources.pods).get(NS, 'neverpull')).status?.containerStatuses?.[0]?.state?.waiting, 30_000, 200);
+    const notRunning = await k.run(['exec', 'neverpull', '--', 'true']);
+    assert.equal(notRunning.code, 1);
+    assert.match(notRunning.stderr, /error: unable to upgrade connection: container not found \("main"\)/);
+    // Docker reports an exec that cannot start as exit code 126 (dockershim did the same).
+    const noBinary = await k.run(['exec', 'box', '--', '/no/such/binary']);
+    assert.equal(noBinary.code, 126);
+    assert.match(noBinary.stderr, /command terminated with exit code 126/);
+  });
+
+  it('exec -it with a pty (script): interactive sh, exit code of the shell', async () => {
+    const cmd = `${k.bin} --kubeconfig ${api!.kubeconfig} exec -it box -- sh`;
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      const child = execFile('script', ['-qefc', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout });
+      });
+      // Type slowly enough for the shell to have its terminal set up.
+      setTimeout(() => child.stdin?.write('echo A""B\r'), 1500);
+      setTimeout(() => child.stdin?.write('exit 7\r'), 2500);
+    });
+    assert.match(out.stdout, /AB\r\n/, JSON.stringify(out.stdout));
+    assert.equal(out.code, 7, JSON.stringify(out.stdout));
+  });
+
+  it('a tty session over WebSocket through the apiserver: resize reaches the terminal, pings are answered', async () => {
+    const kc = loadKubeconfig(api!.kubeconfig);
+    const q = new URLSearchParams([['command', 'sh'], ['stdin', 'true'], ['stdout', 'true'], ['tty', 'true']]);
+    const s = StreamSession.open(`${api!.url}/api/v1/namespaces/${NS}/pods/box/exec?${q}`, {
+      ws: { ...(kc.cert ? { cert: kc.cert } : {}), ...(kc.key ? { key: kc.key } : {}), ...(kc.ca ? { ca: kc.ca } : {}) },
+    });
+    await s.opened;
+    s.resize(123, 45);
+    s.send('stty size\r');
+    await s.waitForStdout('45 123');
+    s.resize(90, 20);
+    s.send('stty size\r');
+    await s.waitForStdout('20 90');
+    s.send('exit 0\r');
+    const r = await s.done;
+    assert.equal(r.protocol, 'v5.channel.k8s.io');
+    assert.equal(exitCodeOf(r.status), 0);
+  });
+
+  it('cp a file into the pod and back out (tar over exec)', async () => {
+    const local = join(dir!, 'payload.txt');
+    const back = join(dir!, 'back.txt');
+    const content = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n');
+    writeFileSync(local, content);
+    const into = await k.run(['cp', local, 'box:/tmp/payload.txt']);
+    assert.equal(into.code, 0, into.stderr);
+    assert.equal(await k.ok(['exec', 'box', '--', 'sh', '-c', 'wc -l < /tmp/payload.txt']), '4999\n');
+    const out = await k.run(['cp', 'box:/tmp/payload.txt', back]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(readFileSync(back, 'utf8'), content);
+  });
+
+  it('attach streams the running container output', async () => {
+    await admin.resource(Resources.pods).create(NS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'talker', namespace: NS },
+      spec: {
+        nodeName, terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done'] }],
+      },
+    });
+    await eventually('talker Running', async () => (await admin.resource(Resources.pods).get(NS, 'talker')).status?.phase === 'Running', 30_000, 200);
+    await new Promise((r) => setTimeout(r, 2500)); // so "tick 0" is history by the time kubectl attaches
+    const r = await k.run(['attach', 'talker'], { timeoutMs: 4000 });
+    assert.match(r.stdout, /tick \d+\n/, `stdout ${JSON.stringify(r.stdout)} stderr ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /tick 0\n/, 'attach shows output from now on, not the history');
+  });
+
+  it('run -i --rm --restart=Never: stdin reaches the container, the pod is deleted afterwards', async () => {
+    const overrides = JSON.stringify({ apiVersion: 'v1', spec: { nodeName, terminationGracePeriodSeconds: 1 } });
+    const r = await k.run([
+      'run', 'once', '-i', '--rm', '--restart=Never', `--image=${POD_IMAGE}`, `--overrides=${overrides}`,
+      '--', 'sh', '-c', 'read x; echo got-$x',
+    ], { input: 'hello\n', timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `stdout ${r.stdout} stderr ${r.stderr}`);
+    assert.match(r.stdout, /got-hello\n/);
+    assert.match(r.stdout, /pod "once" deleted/);
+    await eventually('once gone', async () => {
+      try { await admin.resource(Resources.pods).get(NS, 'once'); return false; } catch { return true; }
+    }, 30_000, 500);
+  });
+
+  /** Runs `kubectl port-forward` until it prints its local port, fetches `/` twice, then stops it. */
+  async function portForwardFetch(kubectl: Kubectl, pod: string): Promise<string[]> {
+    const child = spawn(kubectl.bin, ['--kubeconfig', api!.kubeconfig, 'port-forward', `pod/${pod}`, ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "Forwarding from" within 20 s; stdout ${out} stderr ${err}`)), 20_000);
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
+          if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        });
+        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`kubectl port-forward exited ${code}: ${err}`)); });
+      });
+      const bodies: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/index.html`, { headers: { Connection: 'close' } });
+        bodies.push(`${res.status} ${await res.text()}`);
+      }
+      return bodies;
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
+
+  it('port-forward fetches from an HTTP server in the pod (WebSocket-tunnelled SPDY, kubectl 1.32)', async () => {
+    await admin.resource(Resources.pods).create(NS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: NS },
+      spec: {
+        nodeName, terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'mkdir -p /www && echo hello-pf > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
+      },
+    });
+    await eventually('web Running', async () => (await admin.resource(Resources.pods).get(NS, 'web')).status?.phase === 'Running', 30_000, 200);
+    assert.deepEqual(await portForwardFetch(k, 'web'), ['200 hello-pf\n', '200 hello-pf\n']);
+  });
+
+  it('port-forward over native SPDY/3.1 (kubectl 1.28)', async () => {
+    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    assert.deepEqual(await portForwardFetch(old, 'web'), ['200 hello-pf\n', '200 hello-pf\n']);
+  });
+
+  it('a finished pod: kubectl refuses exec on the client side', async () => {
+    await admin.resource(Resources.pods).create(NS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'done', namespace: NS },
+      spec: { nodeName, restartPolicy: 'Never', containers: [{ name: 'main', image: POD_IMAGE, command: ['true'] }] },
+    });
+    await eventually('done Succeeded', async () => {
+      const p: Pod = await admin.resource(Resources.pods).get(NS, 'done');
+      return p.status?.phase === 'Succeeded';
+    }, 30_000, 200);
+    const r = await k.run(['exec', 'done', '--', 'true']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot exec into a container in a completed pod; current phase is Succeeded/);
+  });
+});

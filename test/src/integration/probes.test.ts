@@ -1,0 +1,201 @@
+/**
+ * Probes and lifecycle hooks on real Docker: a real apiserver (etcd + apiserver in this
+ * process), the kubelet in-process with the Docker runtime over gRPC, on a Docker network this
+ * test creates (this process reaches pod IPs on it, as the kubelet container does on the
+ * compose network), driven with the pinned kubectl 1.32.
+ *
+ * - liveness exec (`cat /tmp/healthy`, the file removed after 5 s) restarts the container:
+ *   restartCount ≥ 1, Unhealthy + Killing events;
+ * - a readiness exec probe flips Ready as a file comes and goes;
+ * - httpGet (named port) / tcpSocket / startup httpGet against busybox httpd in the pod;
+ *   a 404 turns the pod unready;
+ * - postStart runs (a readiness probe waits for its marker file); on deletion preStop runs
+ *   before SIGTERM: `kubectl logs -f` shows "bye from preStop" (written by the hook to the
+ *   main process's stdout) before "got SIGTERM" (the main process's trap);
+ * - a failing postStart hook: FailedPostStartHook and a restart.
+ *
+ * Needs Docker with POD_IMAGE (busybox with httpd) and PAUSE_IMAGE, the etcd binary and
+ * kubectl 1.32. Every container carries tskube.cluster=<scope> and is removed in `after`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Pod } from '@tskube/api';
+import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
+import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
+import { createLogger, parseLogLevel } from '@tskube/log';
+import { startApiServer, type TestApiServer } from '../support/apiserver.js';
+import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { eventually, Kubectl } from '../support/kubectl.js';
+
+const log = createLogger({ component: 'probes-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
+const NS = 'default';
+
+describe('probes and lifecycle hooks (real apiserver, Docker, kubectl 1.32)', () => {
+  let scope: DockerScope | undefined;
+  let api: TestApiServer | undefined;
+  let dir: string | undefined;
+  let service: RuntimeServer | undefined;
+  let runtime: RuntimeClient | undefined;
+  let kubeletClient: Client | undefined;
+  let admin: Client | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  let k: Kubectl;
+  let nodeName: string;
+
+  async function kubectl(args: string[], input?: string): Promise<string> {
+    const r = await k.run(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+  const pod = (name: string, containers: unknown[], extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
+    spec: { nodeName, terminationGracePeriodSeconds: 1, containers, ...extra },
+  });
+  const getPod = (name: string): Promise<Pod> => admin!.resource(Resources.pods).get(NS, name);
+  const ready = (p: Pod): string | undefined => p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  async function events(name: string): Promise<string[]> {
+    return (await admin!.resource(Resources.events).list({ namespace: NS })).items
+      .filter((e) => e.involvedObject.name === name).map((e) => `${e.type} ${e.reason}: ${e.message}`);
+  }
+  async function execIn(name: string, cmd: string[]): Promise<void> {
+    const id = (await getPod(name)).status?.containerStatuses?.[0]?.containerID?.replace(/^docker:\/\//, '');
+    assert.ok(id, `${name} has a container`);
+    const r = await runtime!.execSync({ container_id: id, cmd, timeout: 10 });
+    assert.equal(r.exit_code, 0, Buffer.from(r.stderr).toString());
+  }
+
+  before(async () => {
+    scope = await makeScope('probes-it');
+    nodeName = `${scope.cluster}-node`;
+    api = await startApiServer();
+    dir = mkdtempSync(join(tmpdir(), 'tskube-probes-it-'));
+    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
+    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
+    runtime = await connectRuntime(join(dir, 'runtime.sock'));
+    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
+    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'probes-it' });
+    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
+    const kubelet = buildKubelet({
+      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false },
+      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert!, key: kc.key!, ca: kc.ca! },
+      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
+    });
+    const ac = new AbortController();
+    const run = kubelet.start(ac.signal);
+    await kubelet.ready();
+    stop = async () => { ac.abort(); await run; stop = undefined; };
+    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+
+    // Every pod at once: the tests below watch them in parallel time.
+    const exec = (cmd: string[], o: Record<string, number> = {}) => ({ exec: { command: cmd }, periodSeconds: 1, failureThreshold: 1, ...o });
+    const list = {
+      apiVersion: 'v1', kind: 'List', items: [
+        pod('live', [{
+          name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'touch /tmp/healthy; sleep 5; rm -f /tmp/healthy; sleep 3600'],
+          livenessProbe: exec(['cat', '/tmp/healthy'], { initialDelaySeconds: 1 }),
+        }]),
+        pod('ready', [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'], readinessProbe: exec(['cat', '/tmp/ready']) }]),
+        pod('web', [{
+          name: 'httpd', image: POD_IMAGE, command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          startupProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 10 },
+          readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+          livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1 },
+        }]),
+        pod('hooks', [{
+          name: 'main', image: POD_IMAGE,
+          command: ['sh', '-c', "trap 'echo got SIGTERM; exit 0' TERM; echo started; while true; do sleep 1; done"],
+          readinessProbe: exec(['cat', '/tmp/poststart']),
+          lifecycle: {
+            postStart: { exec: { command: ['sh', '-c', 'echo ran > /tmp/poststart'] } },
+            preStop: { exec: { command: ['sh', '-c', 'echo bye from preStop > /proc/1/fd/1; sleep 1'] } },
+          },
+        }], { terminationGracePeriodSeconds: 10 }),
+        pod('badhook', [{
+          name: 'main', image: POD_IMAGE, command: ['sleep', '3600'],
+          lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo no >&2; exit 3'] } } },
+        }]),
+      ],
+    };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(list));
+  });
+
+  after(async () => {
+    await stop?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
+    runtime?.close();
+    await service?.close();
+    kubeletClient?.close();
+    admin?.close();
+    if (scope) await destroyScope(scope);
+    await api?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a failing liveness exec probe restarts the container (Unhealthy, Killing, restartCount 1)', async (t) => {
+    const p = await eventually('live restarted', async () => {
+      const x = await getPod('live');
+      return (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? x : undefined;
+    }, 40_000, 250);
+    assert.equal(p.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137, 'sh ignores SIGTERM: killed after the grace period');
+    const evs = await eventually('probe events', async () => {
+      const e = await events('live');
+      return e.some((x) => x.startsWith('Warning Unhealthy: Liveness probe failed: cat: can\'t open \'/tmp/healthy\': No such file or directory'))
+        && e.includes('Normal Killing: Container main failed liveness probe, will be restarted') ? e : undefined;
+    }, 10_000, 250);
+    t.diagnostic(evs.join('\n'));
+    t.diagnostic(await kubectl(['get', 'pod', 'live']));
+  });
+
+  it('a readiness exec probe drives ready and the Ready condition', async (t) => {
+    const first = await eventually('ready Running', async () => { const x = await getPod('ready'); return x.status?.phase === 'Running' ? x : undefined; }, 30_000, 250);
+    assert.equal(first.status?.containerStatuses?.[0]?.ready, false);
+    assert.equal(ready(first), 'False');
+    t.diagnostic(await kubectl(['get', 'pod', 'ready']));
+    await execIn('ready', ['touch', '/tmp/ready']);
+    await eventually('Ready True', async () => ready(await getPod('ready')) === 'True', 15_000, 200);
+    t.diagnostic(await kubectl(['get', 'pod', 'ready']));
+    await execIn('ready', ['rm', '/tmp/ready']);
+    const down = await eventually('Ready False', async () => { const x = await getPod('ready'); return ready(x) === 'False' ? x : undefined; }, 15_000, 200);
+    assert.equal(down.status?.containerStatuses?.[0]?.restartCount, 0);
+    assert.equal(down.status?.conditions?.find((c) => c.type === 'ContainersReady')?.message, 'containers with unready status: [main]');
+  });
+
+  it('httpGet (named port), tcpSocket and startup probes against busybox httpd in the pod', async (t) => {
+    const up = await eventually('web Ready', async () => { const x = await getPod('web'); return ready(x) === 'True' ? x : undefined; }, 30_000, 250);
+    assert.equal(up.status?.containerStatuses?.[0]?.started, true);
+    await execIn('web', ['rm', '/www/healthz']);
+    await eventually('web not Ready', async () => ready(await getPod('web')) === 'False', 15_000, 200);
+    const evs = await eventually('Unhealthy 404', async () => {
+      const e = await events('web');
+      return e.includes('Warning Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404') ? e : undefined;
+    }, 10_000, 250);
+    assert.ok(!evs.some((e) => e.includes('Liveness probe failed')), 'the TCP liveness probe keeps passing');
+    const p = await getPod('web');
+    assert.equal(p.status?.containerStatuses?.[0]?.restartCount, 0);
+    t.diagnostic((await kubectl(['describe', 'pod', 'web'])).split('\n').filter((l) => /Liveness|Readiness|Startup|Ready|Unhealthy/.test(l)).join('\n'));
+  });
+
+  it('postStart runs before the container counts as started; preStop runs before SIGTERM on deletion', async (t) => {
+    await eventually('hooks Ready (postStart wrote its marker)', async () => ready(await getPod('hooks')) === 'True', 30_000, 250);
+    const following = k.run(['logs', '-f', 'hooks'], { timeoutMs: 40_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await kubectl(['delete', 'pod', 'hooks', '--wait=false']);
+    const out = await following;
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, 'started\nbye from preStop\ngot SIGTERM\n');
+    t.diagnostic(`kubectl logs -f hooks:\n${out.stdout}`);
+    await eventually('hooks gone', async () => { try { await getPod('hooks'); return false; } catch { return true; } }, 30_000, 250);
+  });
+
+  it('a failing postStart hook kills the container: FailedPostStartHook, and it restarts', async (t) => {
+    await eventually('badhook restarted', async () => ((await getPod('badhook')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000, 250);
+    const evs = await eventually('hook events', async () => {
+      const e = await events('badhook');
+      return e.includes('Warning FailedPostStartHook: PostStartHook failed') && e.includes('Normal Killing: FailedPostStartHook') ? e : undefined;
+    }, 10_000, 250);
+    t.diagnostic(evs.join('\n'));
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * Kubelet volumes and environment sources against a real apiserver (etcd + apiserver in this
+ * process) and real Docker, driven with the pinned kubectl 1.32: env from a ConfigMap and a
+ * Secret (valueFrom, envFrom, $(VAR) expansion) read back with `kubectl logs`; configMap,
+ * secret and downwardAPI volumes read by the container, a ConfigMap update seen inside the
+ * running container; an emptyDir shared by two containers; hostPath and a PVC bound to a
+ * hostPath PV; a missing ConfigMap → CreateContainerConfigError / FailedMount until created;
+ * the pod directory removed with the pod.
+ *
+ * The kubelet root is a temporary directory on this machine, which is also the Docker host,
+ * so the paths the kubelet writes are the bind-mount sources Docker sees (as compose arranges
+ * with the same-path mount of /var/lib/tskube-kubelet). Short resync (3 s) and object cache
+ * TTL (1 s) make updates show within seconds. Needs Docker with POD_IMAGE/PAUSE_IMAGE, the
+ * etcd binary and kubectl 1.32; removes every container (tskube.cluster=<scope>) in `after`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
+import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
+import { createLogger, parseLogLevel } from '@tskube/log';
+import { startApiServer, type TestApiServer } from '../support/apiserver.js';
+import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { Kubectl, eventually } from '../support/kubectl.js';
+
+const log = createLogger({ component: 'volumes-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
+
+describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)', () => {
+  let scope: DockerScope | undefined;
+  let api: TestApiServer | undefined;
+  let dir: string | undefined;
+  let rootDir: string;
+  let service: RuntimeServer | undefined;
+  let runtime: RuntimeClient | undefined;
+  let kubeletClient: Client | undefined;
+  let admin: Client | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  let k: Kubectl;
+  let nodeName: string;
+
+  before(async () => {
+    scope = await makeScope('volumes-it');
+    nodeName = `${scope.cluster}-node`;
+    api = await startApiServer();
+    dir = mkdtempSync(join(tmpdir(), 'tskube-volumes-it-'));
+    rootDir = join(dir, 'root');
+    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
+    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
+    runtime = await connectRuntime(join(dir, 'runtime.sock'));
+    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
+    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'volumes-it' });
+    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
+    const kubelet = buildKubelet({
+      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false, rootDir },
+      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert!, key: kc.key!, ca: kc.ca! },
+      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000, resyncMs: 3000, objectCacheTtlMs: 1000 },
+    });
+    const ac = new AbortController();
+    const run = kubelet.start(ac.signal);
+    await kubelet.ready();
+    stop = async () => { ac.abort(); await run; stop = undefined; };
+    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+  });
+
+  after(async () => {
+    await stop?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
+    runtime?.close();
+    await service?.close();
+    kubeletClient?.close();
+    admin?.close();
+    if (scope) await destroyScope(scope);
+    await api?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function kubectl(args: string[], input?: string): Promise<string> {
+    const r = await k.run(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+  const apply = (obj: unknown): Promise<string> => kubectl(['apply', '-f', '-'], JSON.stringify(obj));
+  const pod = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: name, tier: 'test' } },
+    spec: { nodeName, terminationGracePeriodSeconds: 1, ...spec },
+  });
+  async function logsContain(podName: string, container: string, want: string | RegExp, timeoutMs = 60_000): Promise<string> {
+    return eventually(`${podName}/${container} logs to show ${String(want)}`, async () => {
+      const r = await k.run(['logs', podName, '-c', container]);
+      if (r.code !== 0) return undefined;
+      return (typeof want === 'string' ? r.stdout.includes(want) : want.test(r.stdout)) ? r.stdout : undefined;
+    }, timeoutMs, 500);
+  }
+  async function podUid(name: string): Promise<string> {
+    return (await kubectl(['get', 'pod', name, '-o', 'jsonpath={.metadata.uid}'])).trim();
+  }
+
+  it('env: configMapKeyRef, secretKeyRef, envFrom with prefix, $(VAR) expansion in env/command/args; invalid keys event', async () => {
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { greeting: 'hello', mode: 'fast', '1bad': 'x' } });
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret' }, stringData: { password: 's3cr3t', user: 'admin' } });
+    await apply(pod('env', {
+      containers: [{
+        name: 'main', image: POD_IMAGE,
+        envFrom: [{ configMapRef: { name: 'app-config' } }, { prefix: 'DB_', secretRef: { name: 'app-secret' } }],
+        env: [
+          { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'greeting' } } },
+          { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'app-secret', key: 'password' } } },
+          { name: 'OPTIONAL', valueFrom: { configMapKeyRef: { name: 'missing', key: 'k', optional: true } } },
+          { name: 'MSG', value: '$(GREETING) world, $(DB_user):$(PASSWORD) $$(ESCAPED) $(UNDEFINED)' },
+        ],
+        command: ['sh', '-c'],
+        args: ['echo "MSG=$MSG"; echo "mode=$mode"; echo "arg=$(GREETING)"; echo "optional=${OPTIONAL-unset}"; exec sleep 3600'],
+      }],
+    }));
+    const out = await logsContain('env', 'main', 'optional=');
+    assert.match(out, /^MSG=hello world, admin:s3cr3t \$\(ESCAPED\) \$\(UNDEFINED\)$/m);
+    assert.match(out, /^mode=fast$/m);
+    assert.match(out, /^arg=hello$/m);
+    assert.match(out, /^optional=unset$/m);
+    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=env', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    assert.match(events, /InvalidEnvironmentVariableNames: Keys \[1bad\] from the EnvFrom configMap default\/app-config were skipped since they are considered invalid environment variable names\./);
+  });
+
+  it('configMap, secret and downwardAPI volumes are read in the container; a ConfigMap update shows up in the running container', async () => {
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config' }, data: { 'index.html': 'v1' } });
+    await apply(pod('cfgvol', {
+      containers: [{
+        name: 'main', image: POD_IMAGE,
+        command: ['sh', '-c', 'cat /etc/secret/pw; echo; cat /etc/podinfo/labels; echo; echo "name=`cat /etc/podinfo/name`"; ls -l /etc/secret/; while true; do echo "page=`cat /etc/web/index.html`"; sleep 1; done'],
+        volumeMounts: [
+          { name: 'web', mountPath: '/etc/web' },
+          { name: 'sec', mountPath: '/etc/secret' },
+          { name: 'info', mountPath: '/etc/podinfo' },
+        ],
+      }],
+      volumes: [
+        { name: 'web', configMap: { name: 'web-config' } },
+        { name: 'sec', secret: { secretName: 'app-secret', items: [{ key: 'password', path: 'pw', mode: 0o400 }] } },
+        { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+      ],
+    }));
+    const out = await logsContain('cfgvol', 'main', 'page=v1');
+    assert.match(out, /^s3cr3t$/m);
+    assert.match(out, /^app="cfgvol"\ntier="test"$/m);
+    assert.match(out, /^name=cfgvol$/m);
+    assert.match(out, /pw -> \.\.data\/pw/, 'the atomic writer layout: pw is a symlink into ..data');
+    const started = Date.now();
+    await kubectl(['patch', 'configmap', 'web-config', '--type=merge', '-p', '{"data":{"index.html":"v2"}}']);
+    await logsContain('cfgvol', 'main', 'page=v2', 90_000);
+    log.info('configmap update seen', { ms: Date.now() - started });
+    assert.equal(await kubectl(['get', 'pod', 'cfgvol', '-o', 'jsonpath={.status.phase}']), 'Running');
+  });
+
+  it('an emptyDir is shared by two containers; hostPath and a PVC bound to a hostPath PV are mounted', async () => {
+    const hostDir = join(dir!, 'host-data');
+    await apply({
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `pv-${scope!.cluster}` },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: join(dir!, 'pv-data'), type: 'DirectoryOrCreate' }, storageClassName: 'manual' },
+    });
+    await apply({
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'claim' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'manual', volumeName: `pv-${scope!.cluster}` },
+    });
+    // No binder runs in this test: bind the claim as the PV controller would.
+    const pvc = await admin!.resource(Resources.persistentVolumeClaims).get('default', 'claim');
+    await admin!.resource(Resources.persistentVolumeClaims).updateStatus({ ...pvc, status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } } });
+    await apply(pod('shared', {
+      containers: [
+        { name: 'writer', image: POD_IMAGE, command: ['sh', '-c', 'echo "from writer" > /shared/msg; echo host > /host/f; echo claim > /data/f; exec sleep 3600'],
+          volumeMounts: [{ name: 'scratch', mountPath: '/shared' }, { name: 'host', mountPath: '/host' }, { name: 'data', mountPath: '/data' }] },
+        { name: 'reader', image: POD_IMAGE, command: ['sh', '-c', 'while true; do cat /in/msg 2>/dev/null && break; sleep 0.5; done; exec sleep 3600'],
+          volumeMounts: [{ name: 'scratch', mountPath: '/in', readOnly: true }] },
+      ],
+      volumes: [
+        { name: 'scratch', emptyDir: {} },
+        { name: 'host', hostPath: { path: hostDir, type: 'DirectoryOrCreate' } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'claim' } },
+      ],
+    }));
+    await logsContain('shared', 'reader', 'from writer');
+    await eventually('hostPath and PV files', async () => existsSync(join(hostDir, 'f')) && existsSync(join(dir!, 'pv-data', 'f')), 30_000, 500);
+    const uid = await podUid('shared');
+    assert.ok(existsSync(join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', 'scratch', 'msg')));
+    await kubectl(['delete', 'pod', 'shared', '--wait=true', '--timeout=60s']);
+    await eventually('pod directory removed', async () => !existsSync(join(rootDir, 'pods', uid)), 30_000, 500);
+    assert.ok(existsSync(join(hostDir, 'f')), 'hostPath contents stay');
+  });
+
+  it('a missing ConfigMap: CreateContainerConfigError for env, FailedMount and ContainerCreating for a volume, until it exists', async () => {
+    await apply(pod('noenv', { containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'later', key: 'x' } } }] }] }));
+    await apply(pod('novol', {
+      containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'cat /cfg/x; echo; exec sleep 3600'], volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }],
+      volumes: [{ name: 'cfg', configMap: { name: 'later' } }],
+    }));
+    const waiting = (name: string): Promise<string> =>
+      kubectl(['get', 'pod', name, '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].state.waiting.message}']);
+    await eventually('noenv CreateContainerConfigError', async () => (await waiting('noenv')) === 'CreateContainerConfigError|configmap "later" not found', 30_000, 500);
+    await eventually('FailedMount event', async () => {
+      const ev = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=novol,reason=FailedMount', '-o', 'jsonpath={.items[*].message}']);
+      return ev.includes('MountVolume.SetUp failed for volume "cfg" : configmap "later" not found');
+    }, 30_000, 500);
+    assert.equal(await waiting('novol'), 'ContainerCreating|', 'the pod waits for its volume');
+    assert.equal(await kubectl(['get', 'pod', 'novol', '-o', 'jsonpath={.status.phase}']), 'Pending');
+    const described = await kubectl(['describe', 'pod', 'noenv']);
+    assert.match(described, /Error: configmap "later" not found/);
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { x: 'finally' } });
+    await logsContain('novol', 'main', 'finally', 60_000).catch(async (err: unknown) => {
+      const r = await k.run(['logs', 'novol', '-c', 'main']);
+      throw new Error(`${String(err)}; logs: ${r.code} ${r.stdout} ${r.stderr}`);
+    });
+    await eventually('noenv Running', async () => (await kubectl(['get', 'pod', 'noenv', '-o', 'jsonpath={.status.phase}'])) === 'Running', 60_000, 500);
+  });
+
+  it('deleting pods removes every pod directory', async () => {
+    await kubectl(['delete', 'pods', '--all', '--wait=true', '--timeout=60s']);
+    await eventually('no pod directories', async () => readdirSync(join(rootDir, 'pods')).length === 0, 30_000, 500);
+  });
+});
