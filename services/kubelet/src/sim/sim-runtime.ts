@@ -21,10 +21,15 @@ export function podSubnet(index: number): string {
   return `10.${64 + (index >> 8)}.${index & 255}`;
 }
 
-/** The InternalIP of simulated node number `index` (0-based): 172.16.0.1 onwards. */
+/**
+ * The InternalIP of simulated node number `index` (0-based): 127.16.0.1 onwards. Loopback on
+ * purpose: the apiserver dials a node's InternalIP for logs, exec, nodes/proxy and metrics,
+ * and a simulated node must never send it to an address on somebody else's network (a
+ * loopback address nobody listens on refuses at once).
+ */
 export function nodeAddress(index: number): string {
   const n = index + 1;
-  return `172.${16 + ((n >> 16) & 15)}.${(n >> 8) & 255}.${n & 255}`;
+  return `127.${16 + ((n >> 16) & 15)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
 /** A FakeBackend whose pod IPs come from one /24, reused round-robin. */

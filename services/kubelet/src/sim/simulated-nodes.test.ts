@@ -78,7 +78,7 @@ describe('simulated nodes', () => {
     assert.equal(n1.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     assert.equal(n1.status?.nodeInfo?.osImage, 'tskube simulated node');
     const ips = sim.names.map((n) => byName.get(n)?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address);
-    assert.deepEqual(ips, ['172.16.0.1', '172.16.0.2', '172.16.0.3', '172.16.0.4']);
+    assert.deepEqual(ips, ['127.16.0.1', '127.16.0.2', '127.16.0.3', '127.16.0.4']);
     const lease: Lease = await waitFor('lease', () => client.resource(Resources.leases).get('kube-node-lease', 'sim-node-4'));
     await waitFor('lease renewed', async () =>
       (await client.resource(Resources.leases).get('kube-node-lease', 'sim-node-4')).metadata?.resourceVersion !== lease.metadata?.resourceVersion);
@@ -92,7 +92,7 @@ describe('simulated nodes', () => {
     const p = await waitFor('Running', async () => { const x = await phaseOf(client, 'web'); return x.status?.phase === 'Running' ? x : undefined; });
     assert.ok(Date.now() - created >= 300, 'not Running before the start delay');
     assert.match(p.status?.podIP ?? '', /^10\.64\.1\.\d+$/);
-    assert.equal(p.status?.hostIP, '172.16.0.2');
+    assert.equal(p.status?.hostIP, '127.16.0.2');
     assert.equal(p.status?.containerStatuses?.[0]?.ready, true);
     assert.equal((await sim.runtime('sim-node-2')!.listContainers({})).containers.length, 1);
     assert.equal((await phaseOf(client, 'elsewhere')).status?.phase, 'Pending', 'no simulated node touched it');

@@ -31,6 +31,7 @@ import { Registry } from 'prom-client';
 import type { FakeBackendOptions } from '../cri/fake-runtime.js';
 import { goArch, type HostFacts } from '../host/host-info.js';
 import { buildKubelet, type Kubelet, type KubeletTiming } from '../kubelet.js';
+import { succeedingProbeRunner } from '../prober/prober.js';
 import { PodDispatcher } from './pod-dispatcher.js';
 import { SimRuntime, nodeAddress } from './sim-runtime.js';
 
@@ -132,6 +133,9 @@ export function buildSimulatedNodes(o: SimulatedNodesOptions): SimulatedNodes {
       // a private registry: the per-node kubelet metrics are not served (they would collide by name)
       registry: new Registry(),
       pods: dispatcher.forNode(nodeName),
+      // Simulated pods have no network: probes always succeed (a real prober would dial fake
+      // pod IPs), and node stats are the sum of the fake runtime's pod figures.
+      probeRunner: succeedingProbeRunner, nodeStats: 'pods',
     });
   });
 
