@@ -9,3 +9,8 @@ test('TSKUBE_SERVICE_CLUSTER_IP_RANGE: default, normalised, dual-stack, refused 
   assert.throws(() => loadConfig({ TSKUBE_SERVICE_CLUSTER_IP_RANGE: '10.0.0.0/8' }), /TSKUBE_SERVICE_CLUSTER_IP_RANGE: specified service cluster IP range 10\.0\.0\.0\/8 is too large/);
   assert.throws(() => loadConfig({ TSKUBE_SERVICE_CLUSTER_IP_RANGE: 'nonsense' }), /is not a CIDR/);
 });
+
+test('TSKUBE_DISABLE_ADMISSION_PLUGINS: none by default, a comma list', () => {
+  assert.deepEqual(loadConfig({}).disableAdmissionPlugins, []);
+  assert.deepEqual(loadConfig({ TSKUBE_DISABLE_ADMISSION_PLUGINS: 'ServiceAccount, Priority' }).disableAdmissionPlugins, ['ServiceAccount', 'Priority']);
+});

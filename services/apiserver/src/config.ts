@@ -19,6 +19,8 @@ export interface ApiServerConfig {
   version: { major: string; minor: string; gitVersion: string };
   /** Service ClusterIP ranges, one CIDR per IP family (TSKUBE_SERVICE_CLUSTER_IP_RANGE, default 10.96.0.0/12). */
   serviceClusterIPRanges: string[];
+  /** Admission plugins turned off (TSKUBE_DISABLE_ADMISSION_PLUGINS, upstream --disable-admission-plugins), e.g. ServiceAccount. */
+  disableAdmissionPlugins: string[];
 }
 
 function int(name: string, v: string | undefined, dflt: number, min = 0, max = 65535): number {
@@ -57,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     maxRequestBytes: 3 * 1024 * 1024,
     version: { major: '1', minor: '32', gitVersion: 'v1.32.0-tskube' },
     serviceClusterIPRanges: serviceCIDRs(env.TSKUBE_SERVICE_CLUSTER_IP_RANGE),
+    disableAdmissionPlugins: list(env.TSKUBE_DISABLE_ADMISSION_PLUGINS, []),
   };
 }

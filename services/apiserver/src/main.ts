@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     maxRequestBytes: config.maxRequestBytes, minRequestTimeoutSeconds: config.minRequestTimeoutSeconds,
     externalAddress: new URL(config.externalUrl).host,
     serviceClusterIPRanges: config.serviceClusterIPRanges, serviceAccountKey: await loadServiceAccountKey(pki.paths.pkiDir),
+    disableAdmissionPlugins: config.disableAdmissionPlugins,
   });
   const abort = new AbortController();
   await server.start({ port: config.securePort, host: config.bindAddress, signal: abort.signal });

@@ -12,10 +12,13 @@ import type { Logger } from '@tskube/log';
 import { parseRequestInfo, type RequestInfo } from './filters/request-info.js';
 import { ANONYMOUS, UnionAuthenticator, X509Authenticator, type Authenticator, type UserInfo } from './filters/authentication.js';
 import { AuthenticatedAuthorizer, PublicInfoAuthorizer, UnionAuthorizer, type Authorizer } from './filters/authorization.js';
-import { AdmissionChain } from './admission/admission.js';
+import { AdmissionChain, type MutatingPlugin, type ValidatingPlugin } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { Priority, priorityClassSource } from './admission/priority.js';
+import { ServiceAccountAdmission, serviceAccountSource } from './admission/service-account.js';
+import { ServiceAccountTokenAuthenticator, registryLookup } from './filters/service-account-token.js';
+import { SERVICE_ACCOUNT_ISSUER, ServiceAccountTokenSigner } from './registry/core/token.js';
 import { buildRegistry, namespaceGetter, type ApiRegistry } from './registry/index.js';
 import { KubeletClient } from './kubelet-client.js';
 import { ResourceHandler } from './handlers/resource.js';
@@ -56,6 +59,11 @@ export interface ApiServerDeps {
   serviceClusterIPRanges?: readonly string[];
   /** Service account token signing key (PEM, pki/sa.key); absent: an in-memory key. */
   serviceAccountKey?: { privateKeyPem: string; publicKeyPem: string };
+  /**
+   * Admission plugins turned off by name (upstream --disable-admission-plugins), e.g.
+   * ['ServiceAccount'] for a test apiserver without the serviceaccount-controller. Unknown names throw.
+   */
+  disableAdmissionPlugins?: readonly string[];
 }
 
 export interface ApiServer {
@@ -67,23 +75,42 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** The chain without the plugins named in `disabled` (a plugin in both lists goes from both). */
+function admissionChain(disabled: readonly string[], mutating: MutatingPlugin[], validating: ValidatingPlugin[]): AdmissionChain {
+  const known = new Set([...mutating, ...validating].map((p) => p.name));
+  for (const n of disabled) {
+    if (!known.has(n)) throw new Error(`unknown admission plugin "${n}" (known: ${[...known].sort().join(', ')})`);
+  }
+  const on = <P extends { name: string }>(ps: P[]) => ps.filter((p) => !disabled.includes(p.name));
+  return new AdmissionChain(on(mutating), on(validating));
+}
+
 export function buildApiServer(deps: ApiServerDeps): ApiServer {
   const log = deps.logger;
   let registry!: ApiRegistry;
-  const admission = new AdmissionChain(
-    [new DefaultTolerationSeconds(), new Priority(priorityClassSource(() => registry, log))],
-    [new NamespaceLifecycle(namespaceGetter(() => registry, log))],
+  const serviceAccount = new ServiceAccountAdmission(serviceAccountSource(() => registry, log));
+  const admission = admissionChain(deps.disableAdmissionPlugins ?? [],
+    [serviceAccount, new DefaultTolerationSeconds(), new Priority(priorityClassSource(() => registry, log))],
+    [new NamespaceLifecycle(namespaceGetter(() => registry, log)), serviceAccount],
   );
+  // one signer: TokenRequest signs with it, the token authenticator verifies with its public half
+  const saSigner = new ServiceAccountTokenSigner(deps.serviceAccountKey);
   const kubelets = new KubeletClient(deps.tls.kubeletClient ?? {});
   registry = buildRegistry({
     storage: deps.storage, admission, kubelets, logger: log,
     ...(deps.serviceClusterIPRanges ? { serviceClusterIPRanges: deps.serviceClusterIPRanges } : {}),
-    ...(deps.serviceAccountKey ? { serviceAccountKey: deps.serviceAccountKey } : {}),
+    serviceAccountSigner: saSigner,
   });
   // stops the registry's background work (module bootstrap hooks) on close
   const stopping = new AbortController();
   const metrics = new ApiServerMetrics();
-  const authn: Authenticator = new UnionAuthenticator([new X509Authenticator()]);
+  const authn: Authenticator = new UnionAuthenticator([
+    new X509Authenticator(),
+    new ServiceAccountTokenAuthenticator({
+      publicKey: () => saSigner.publicKeyPem(), issuers: [SERVICE_ACCOUNT_ISSUER], audiences: [SERVICE_ACCOUNT_ISSUER],
+      lookup: registryLookup(() => registry, log),
+    }),
+  ]);
   const authz: Authorizer = new UnionAuthorizer([new PublicInfoAuthorizer(), new AuthenticatedAuthorizer()]);
   let bootstrapped = false;
   let boundPort = 0;
@@ -131,7 +158,7 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
     try {
       let user: UserInfo;
       try {
-        user = authn.authenticate(req) ?? ANONYMOUS;
+        user = (await authn.authenticate(req)) ?? ANONYMOUS;
       } catch {
         throw unauthorized();
       }

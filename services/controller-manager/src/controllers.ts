@@ -19,6 +19,7 @@ import { statefulSetController } from './statefulset/statefulset-controller.js';
 import { replicationControllerController } from './replication/replication-controller.js';
 import { ttlAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { rootCACertPublisherController } from './rootcacertpublisher/root-ca-cert-publisher.js';
+import { persistentVolumeBinderController } from './volume/persistentvolume-binder.js';
 
 export const ALL_CONTROLLERS: readonly Controller[] = [
   replicaSetController,
@@ -37,6 +38,7 @@ export const ALL_CONTROLLERS: readonly Controller[] = [
   statefulSetController,
   ttlAfterFinishedController,
   rootCACertPublisherController,
+  persistentVolumeBinderController,
 ];
 
 /**

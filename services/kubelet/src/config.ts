@@ -31,6 +31,11 @@ export interface KubeletConfig {
   caFile?: string;
   runtime: RuntimeKind;
   runtimeSocket: string;
+  /**
+   * TSKUBE_RUNTIME_EXTERNAL (false): connect to a runtime service another process serves on
+   * the socket (runtime-main.js; supervisor-main.js sets this) instead of starting one in-process.
+   */
+  runtimeExternal: boolean;
   shutdownRemovePods: boolean;
   /** TSKUBE_SHUTDOWN_GRACE_SECONDS (20): budget of a graceful shutdown. */
   shutdownGraceSeconds: number;
@@ -41,6 +46,8 @@ export interface KubeletConfig {
   rootDir?: string;
   /** TSKUBE_KUBELET_ROOT_BASE (/var/lib/tskube-kubelet): parent of the default root dirs. */
   rootBase: string;
+  /** TSKUBE_STATIC_POD_PATH (/etc/kubernetes/manifests): static pod manifests; "" turns static pods off. */
+  staticPodPath?: string;
   logLevel: LogLevel;
 }
 
@@ -69,10 +76,12 @@ export function loadConfig(): KubeletConfig {
     caFile: env.optional('TSKUBE_CA_FILE'),
     runtime,
     runtimeSocket: env.str('TSKUBE_RUNTIME_SOCKET', '/run/tskube/runtime.sock'),
+    runtimeExternal: env.bool('TSKUBE_RUNTIME_EXTERNAL', false),
     shutdownRemovePods: env.bool('TSKUBE_SHUTDOWN_REMOVE_PODS', true),
     shutdownGraceSeconds: env.int('TSKUBE_SHUTDOWN_GRACE_SECONDS', 20, 1, 3600),
     rootDir: env.optional('TSKUBE_KUBELET_ROOT'),
     rootBase: env.str('TSKUBE_KUBELET_ROOT_BASE', '/var/lib/tskube-kubelet'),
+    staticPodPath: process.env.TSKUBE_STATIC_POD_PATH === '' ? undefined : env.str('TSKUBE_STATIC_POD_PATH', '/etc/kubernetes/manifests'),
     logLevel: parseLogLevel(process.env.TSKUBE_LOG_LEVEL),
   };
 }

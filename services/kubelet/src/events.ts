@@ -34,6 +34,7 @@ export const Reason = {
   Shutdown: 'Shutdown',
   FailedMount: 'FailedMount',
   InvalidEnvironmentVariableNames: 'InvalidEnvironmentVariableNames',
+  FailedToRetrieveImagePullSecret: 'FailedToRetrieveImagePullSecret',
 } as const;
 
 type PodLike = DeepReadonly<Pod> | { metadata?: DeepReadonly<ObjectMeta> };

@@ -8,6 +8,9 @@
  *   NodeManager (node/): register + status every 10 s     NodeLease: renew every 10 s
  *   kubelet API (server/): /containerLogs, /healthz       health + metrics (startHealthServer)
  *
+ * The pod informer is the kubelet's own unless `pods` is given (simulated nodes share one
+ * watch for a whole process: sim/pod-dispatcher.ts).
+ *
  * `start(signal)` runs until `signal` aborts, then shuts down: with `shutdownRemovePods`
  * (SIGTERM, like upstream graceful node shutdown) every pod is terminated within
  * `shutdownGraceSeconds` (status Failed, reason Terminated), its containers removed and the
@@ -32,6 +35,7 @@ import { NodeManager } from './node/node-manager.js';
 import { nodeCapacity, type NodeFacts } from './node/node-status.js';
 import type { ProbeView } from './pods/actions.js';
 import { Backoff, CONTAINER_BACKOFF, IMAGE_BACKOFF, type BackoffOptions } from './pods/backoff.js';
+import { ContainerGC, CONTAINER_GC_PERIOD_MS } from './pods/container-gc.js';
 import { ImageManager } from './pods/images.js';
 import { Pleg } from './pods/pleg.js';
 import { PodWorkers } from './pods/pod-workers.js';
@@ -39,6 +43,7 @@ import { PodSyncer } from './pods/sync.js';
 import { ProbeManager } from './prober/manager.js';
 import { Prober, type ProbeRunner } from './prober/prober.js';
 import { startKubeletServer, type KubeletServer } from './server/server.js';
+import { StaticPods } from './static/static-pods.js';
 import { StatusManager } from './status/status-manager.js';
 import { StatsCollector, type NodeStatsSource } from './stats/collector.js';
 import { buildSummary, podTimesOf } from './stats/summary.js';
@@ -70,6 +75,8 @@ export interface KubeletSettings {
    * (simulated nodes); env from ConfigMaps/Secrets works either way.
    */
   rootDir?: string;
+  /** Static pod manifest directory (static/static-pods.ts); undefined: no static pods. */
+  staticPodPath?: string;
 }
 
 /** TSKUBE_KUBELET_ROOT's default: `<base>/<cluster>/<node>`, base TSKUBE_KUBELET_ROOT_BASE (/var/lib/tskube-kubelet). */
@@ -89,6 +96,14 @@ export interface KubeletTiming {
   imagePullBackoff: BackoffOptions;
   /** How long a ConfigMap/Secret read is reused (volumes/object-cache.ts). */
   objectCacheTtlMs: number;
+  /** The node turns NotReady "container runtime is down" after the runtime failed this long (upstream 30 s). */
+  runtimeDownAfterMs: number;
+  /** Container garbage collection period (upstream ContainerGCPeriod, 1 min; pods/container-gc.ts). */
+  containerGcMs: number;
+  /** Static pod directory rescan (upstream fileCheckFrequency 20 s; fs events rescan at once). */
+  staticPodCheckMs: number;
+  /** Mirror pod reconcile tick while something changed. */
+  mirrorSyncMs: number;
 }
 
 export const DEFAULT_TIMING: KubeletTiming = {
@@ -102,6 +117,10 @@ export const DEFAULT_TIMING: KubeletTiming = {
   crashLoopBackoff: CONTAINER_BACKOFF,
   imagePullBackoff: IMAGE_BACKOFF,
   objectCacheTtlMs: 5000,
+  runtimeDownAfterMs: 30_000,
+  containerGcMs: CONTAINER_GC_PERIOD_MS,
+  staticPodCheckMs: 20_000,
+  mirrorSyncMs: 1000,
 };
 
 export interface KubeletDeps {
@@ -177,7 +196,10 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
   const recorder = createEventRecorder({ client: deps.client, component: 'kubelet', host: s.nodeName, logger: log });
   const events = new KubeletEvents(recorder, s.nodeName);
   const statusManager = new StatusManager({ client: deps.client, logger: log });
-  const images = new ImageManager({ runtime, events, clock, backoff: new Backoff(timing.imagePullBackoff) });
+  const images = new ImageManager({
+    runtime, events, clock, backoff: new Backoff(timing.imagePullBackoff),
+    secrets: { secret: (ns, name) => objects.secret(ns, name) }, // imagePullSecrets
+  });
   let runtimeName = 'unknown';
   const startedAtMs = clock.now();
   const stats = new StatsCollector({ runtime, clock, logger: log, nodeStats: deps.nodeStats });
@@ -203,12 +225,13 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       name: s.nodeName,
       hostIPs: () => [s.nodeIP],
       allocatable: () => (facts ? nodeCapacity(facts).allocatable : {}),
+      capacity: () => (facts ? nodeCapacity(facts).capacity : {}),
     },
     backoff: new Backoff(timing.crashLoopBackoff),
     syncErrorBackoffMs: timing.syncErrorBackoffMs,
     probes: deps.probes, prober,
     onPodRunning: (_uid, firstSeenAt) => metrics.podStartDuration.observe((clock.now() - firstSeenAt) / 1000),
-    objects, volumes,
+    objects, volumes, rootDir: s.rootDir,
   });
   const workers = new PodWorkers({
     handler: syncer, logger: log, resyncMs: timing.resyncMs, errorBackoffMs: timing.syncErrorBackoffMs,
@@ -259,6 +282,9 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       fieldSelector: `spec.nodeName=${s.nodeName}`,
       indexers: { uid: (p) => (p.metadata?.uid ? [p.metadata.uid] : []) },
     }));
+    let staticPods: StaticPods | undefined;
+    // A static pod by its (mirror) name is the pod the kubelet runs, not the mirror.
+    const podByName = (ns: string, name: string): DeepReadonly<Pod> | undefined => staticPods?.byName(ns, name) ?? pods.getByName(ns, name);
     try {
       const runtimeVersionString = await runtimeVersion(signal);
       const host = deps.host ?? readHostFacts(s.nodeName);
@@ -268,14 +294,14 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
         server = await startKubeletServer({
           host: s.bindAddress, port: s.kubeletPort, tls: deps.tls, logger: log,
           logs: {
-            podByName: (ns, name) => pods.getByName(ns, name), podStatus, runtime, clock, logger: log,
+            podByName, podStatus, runtime, clock, logger: log,
           },
-          streaming: { podByName: (ns, name) => pods.getByName(ns, name), runtime, logger: log },
+          streaming: { podByName, runtime, logger: log },
           stats: {
             registry, logger: log,
             summary: async () => buildSummary(await stats.latest(), {
               nodeName: s.nodeName, startedAtMs,
-              podTimes: (p) => { const pod = pods.getByName(p.namespace, p.name); return pod ? podTimesOf(podStatus(pod)) : undefined; },
+              podTimes: (p) => { const pod = podByName(p.namespace, p.name); return pod ? podTimesOf(podStatus(pod)) : undefined; },
             }),
           },
         });
@@ -292,7 +318,7 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       const nm = nodeManager = new NodeManager({
         client: deps.client, facts, runtime, events, clock, logger: log,
         statusIntervalMs: timing.nodeStatusIntervalMs, heartbeatMs: timing.heartbeatMs,
-        plegHealthy: () => pleg.last === undefined || pleg.healthy(),
+        plegHealthy: () => pleg.last === undefined || pleg.healthy(), runtimeDownAfterMs: timing.runtimeDownAfterMs,
       });
       if (s.healthPort !== undefined) {
         health = await startHealthServer({
@@ -301,6 +327,19 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
           readiness: [{ name: 'node-registered', check: () => { if (!nm.uid) throw new Error('node not registered yet'); } }],
         });
       }
+      if (s.staticPodPath) {
+        const sp = staticPods = new StaticPods({
+          dir: s.staticPodPath, nodeName: s.nodeName, client: deps.client, clock, logger: log,
+          checkMs: timing.staticPodCheckMs, mirrorSyncMs: timing.mirrorSyncMs, nodeUid: () => nm.uid,
+          update: (pod) => workers.update(pod), remove: (pod) => workers.update(pod, { deleted: true }),
+          running: (uid) => workers.has(uid),
+          onMirrorCreated: (uid) => { statusManager.markStale(uid); workers.wake(uid); },
+        });
+        // Before registration (static pods run without the apiserver) and before housekeeping
+        // (their containers are adopted, not taken for orphans). Mirrors wait for the Node's UID.
+        await sp.scan();
+        running.push(sp.run(loops.signal));
+      }
       const node = await nm.register(signal);
       if (!node) return;
       const lease = new NodeLease({
@@ -308,13 +347,15 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       });
       running.push(lease.run(loops.signal), nm.run(loops.signal));
 
+      // Mirror pods (static pods shown in the API) are never run as pods of their own.
       pods.addEventHandler({
-        onAdd: (pod) => workers.update(pod),
+        onAdd: (pod) => { if (!staticPods?.observe(pod)) workers.update(pod); },
         onUpdate: (old, pod) => {
+          if (staticPods?.observe(pod)) return;
           if (old.metadata?.uid !== pod.metadata?.uid) workers.update(old, { deleted: true });
           workers.update(pod);
         },
-        onDelete: (pod) => workers.update(pod, { deleted: true }),
+        onDelete: (pod) => { if (!staticPods?.observeDelete(pod)) workers.update(pod, { deleted: true }); },
       });
       informers?.start(loops.signal);
       if (!(await pods.waitForSync(signal))) return;
@@ -325,6 +366,8 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       }
       running.push(pleg.run(loops.signal));
       running.push(housekeeping(pods, loops.signal));
+      // Dead containers and sandboxes by policy; a pod is gone when neither a worker nor the API has it.
+      running.push(new ContainerGC({ runtime, clock, logger: log }).run((uid) => !workers.has(uid) && !pods.hasUid(uid), timing.containerGcMs, loops.signal));
       log.info('kubelet started', { kubeletPort: server?.port, healthPort: health?.port, runtime: runtimeVersionString });
       resolveReady({ kubeletPort: server?.port ?? s.kubeletPort, healthPort: health?.port });
       await new Promise<void>((resolve) => {

@@ -1,20 +1,21 @@
-/** tskube kubelet: config, logger, identity, in-process runtime service, then the kubelet (design habit 1). */
+/** tskube kubelet: config, logger, identity, the runtime service (in-process, or its own process with TSKUBE_RUNTIME_EXTERNAL), then the kubelet (design habit 1). */
 import { readFileSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import { createClientFromKubeconfig, loadKubeconfig } from '@tskube/client';
 import { fatal, newMetricsRegistry, shutdownSignal } from '@tskube/component';
 import { createLogger } from '@tskube/log';
 import { loadConfig } from './config.js';
-import { connectRuntime } from './cri/index.js';
 import { inspectSelf, resolveIdentity } from './host/identity.js';
 import { buildKubelet, defaultRootDir } from './kubelet.js';
-import { startRuntimeService } from './runtime-service.js';
+import { connectRuntimeService, startRuntimeService } from './runtime-service.js';
+import { exitWithParent } from './supervisor.js';
 import { loadSimConfig } from './sim/config.js';
 import { runSimulatedNodes } from './sim/main-sim.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ component: 'kubelet', level: config.logLevel });
+  exitWithParent(log);
   const signal = shutdownSignal(log);
   const sim = loadSimConfig();
   if (sim) {
@@ -31,11 +32,13 @@ async function main(): Promise<void> {
   const self = await inspectSelf(docker, log);
   const id = resolveIdentity(config, self);
   const nodeLog = log.child({ node: id.nodeName });
-  const service = await startRuntimeService({
+  // TSKUBE_RUNTIME_EXTERNAL: the runtime is its own process (runtime-main.js, supervisor-main.js).
+  const service = config.runtimeExternal ? undefined : await startRuntimeService({
     kind: config.runtime, socketPath: config.runtimeSocket, nodeName: id.nodeName, clusterName: config.clusterName,
     podNetwork: id.podNetwork, pauseImage: config.pauseImage, docker, logger: nodeLog,
   });
-  const runtime = await connectRuntime(config.runtimeSocket);
+  const runtime = await connectRuntimeService(config.runtimeSocket, signal, nodeLog);
+  if (!runtime) process.exit(0);
   const client = createClientFromKubeconfig(config.kubeconfig, { component: 'kubelet', logger: nodeLog });
   const kubelet = buildKubelet({
     settings: {
@@ -43,12 +46,13 @@ async function main(): Promise<void> {
       healthPort: config.healthPort, nodeCpu: config.nodeCpu, nodeMemory: config.nodeMemory, maxPods: config.maxPods,
       shutdownRemovePods: config.shutdownRemovePods, shutdownGraceSeconds: config.shutdownGraceSeconds,
       rootDir: config.rootDir ?? defaultRootDir(config.clusterName, id.nodeName, config.rootBase),
+      staticPodPath: config.staticPodPath,
     },
     client, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca }, registry: newMetricsRegistry('kubelet'),
   });
   await kubelet.start(signal);
   runtime.close();
-  await service.close();
+  await service?.close();
   client.close();
   process.exit(0);
 }

@@ -5,8 +5,12 @@
  * so the CRI boundary is real gRPC on the wire, as with an external runtime.
  */
 import Dockerode from 'dockerode';
+import { sleep } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { DockerRuntime, FakeRuntime, serveRuntime, type ContainerRuntime, type RuntimeServer } from './cri/index.js';
+import {
+  connectRuntime, DockerRuntime, FakeRuntime, serveRuntime, type ContainerRuntime, type RuntimeClient, type RuntimeServer,
+} from './cri/index.js';
+import { errorMessage } from './format.js';
 import type { RuntimeKind } from './config.js';
 
 export interface RuntimeServiceOptions {
@@ -46,4 +50,27 @@ export async function startRuntimeService(o: RuntimeServiceOptions): Promise<Run
       await runtime.close();
     },
   };
+}
+
+/**
+ * Connects the kubelet to the runtime service on `socketPath`, waiting as long as it takes
+ * (the runtime process may start after the kubelet, or be restarting): every failed attempt
+ * (10 s each) is logged once per streak and retried after 1 s. Resolves undefined if
+ * `signal` aborts first. Once connected, the gRPC channel reconnects by itself whenever the
+ * runtime restarts (client.ts); calls made while it is down fail with UNAVAILABLE.
+ */
+export async function connectRuntimeService(socketPath: string, signal: AbortSignal, log: Logger): Promise<RuntimeClient | undefined> {
+  let warned = false;
+  while (!signal.aborted) {
+    try {
+      const client = await connectRuntime(socketPath);
+      if (warned) log.info('container runtime reachable', { socket: socketPath });
+      return client;
+    } catch (err) {
+      if (!warned) log.warn('container runtime not reachable yet; retrying', { socket: socketPath, err: errorMessage(err) });
+      warned = true;
+      await sleep(1000, signal).catch(() => undefined);
+    }
+  }
+  return undefined;
 }

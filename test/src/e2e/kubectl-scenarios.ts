@@ -4,7 +4,8 @@
  * namespace of its own (one per kubectl version), so versions never see each other's objects.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, chmodSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kubectl, eventually } from '../support/kubectl.js';
@@ -317,6 +318,107 @@ export const SCENARIOS: Scenario[] = [
       const out = await eventually('logs', async () => { const l = await k.ok(['logs', 'logged', '-n', ns]); return l.includes('started logged') ? l : null; }, 30_000);
       assert.equal(out, 'started logged\n');
       assert.equal((await k.ok(['logs', 'logged', '-n', ns, '--tail=1'])), 'started logged\n');
+    },
+  },
+  {
+    // kubectl ≤ 1.29 speak SPDY/3.1 (v4.channel.k8s.io), newer ones WebSocket v5.channel.k8s.io
+    id: 'exec',
+    async run(c) {
+      const { k, ns, image } = c;
+      await k.ok(['apply', '-n', ns, '-f', '-'], { input: podYaml('execd', image) });
+      await running(c, 'execd');
+      assert.equal(await k.ok(['exec', 'execd', '-n', ns, '--', 'echo', 'hi']), 'hi\n');
+      const input = 'stdin line\n'.repeat(500);
+      assert.equal(await k.ok(['exec', '-i', 'execd', '-n', ns, '--', 'cat'], { input }), input);
+      const failed = await k.run(['exec', 'execd', '-n', ns, '--', 'sh', '-c', 'echo err >&2; exit 3']);
+      assert.deepEqual([failed.code, failed.stderr], [3, 'err\ncommand terminated with exit code 3\n']);
+    },
+  },
+  {
+    id: 'cp',
+    async run(c) {
+      const { k, ns, image } = c;
+      await k.ok(['apply', '-n', ns, '-f', '-'], { input: podYaml('copied', image) });
+      await running(c, 'copied');
+      const dir = mkdtempSync(join(tmpdir(), 'kubectl-cp-'));
+      const content = Array.from({ length: 2000 }, (_, i) => `line ${i} of ${c.version}`).join('\n');
+      writeFileSync(join(dir, 'in.txt'), content);
+      await k.ok(['cp', join(dir, 'in.txt'), `${ns}/copied:/tmp/in.txt`]);
+      assert.equal(await k.ok(['exec', 'copied', '-n', ns, '--', 'sh', '-c', 'wc -l < /tmp/in.txt']), '1999\n');
+      await k.ok(['cp', `${ns}/copied:/tmp/in.txt`, join(dir, 'out.txt')]);
+      assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), content);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  },
+  {
+    // SPDY/3.1: natively (≤ 1.30) or tunnelled in a WebSocket (1.31+, falling back to native if refused)
+    id: 'port-forward',
+    async run(c) {
+      const { k, ns, image } = c;
+      const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: ${image}
+    command: ["sh", "-c", "mkdir -p /www && echo hello-${c.version} > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`;
+      await k.ok(['apply', '-n', ns, '-f', '-'], { input: pod });
+      // Ready, not just Running: httpd listens a moment after the container starts
+      await k.ok(['wait', '--for=condition=Ready', 'pod/web', '-n', ns, '--timeout=90s'], { timeoutMs: 100_000 });
+      // -v=4: client-go logs "fallback to secondary dialer" when the WebSocket tunnel is refused
+      const child = k.spawn(['port-forward', '-n', ns, 'pod/web', ':8080', '-v=4']);
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no "Forwarding from" within 20 s; stdout ${out} stderr ${err}`)), 20_000);
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
+            if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+          });
+          child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`kubectl port-forward exited ${code}: ${err}`)); });
+        });
+        for (let i = 0; i < 2; i++) {
+          const body = await new Promise<string>((resolve, reject) => {
+            http.get({ host: '127.0.0.1', port, path: '/index.html', agent: false }, (res) => {
+              let b = '';
+              res.on('data', (d: Buffer) => { b += d.toString(); });
+              res.on('end', () => resolve(`${res.statusCode} ${b}`));
+            }).on('error', reject);
+          });
+          assert.equal(body, `200 hello-${c.version}\n`);
+        }
+        if (Number(c.version.split('.')[1]) >= 31) assert.doesNotMatch(err, /fallback to secondary dialer/);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    id: 'logs-follow',
+    async run(c) {
+      const { k, ns, image } = c;
+      const pod = podYaml('ticker', image).replace('"echo started ticker; sleep 3600"', '"i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"');
+      await k.ok(['apply', '-n', ns, '-f', '-'], { input: pod });
+      await running(c, 'ticker');
+      const child = k.spawn(['logs', '-f', 'ticker', '-n', ns]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      try {
+        // The first line shows the history arrived; two more show lines written while following.
+        const first = await eventually('a first tick', async () => /tick (\d+)\n/.exec(out)?.[1], 15_000, 100);
+        const want = `tick ${Number(/tick (\d+)\n(?![\s\S]*tick)/.exec(out)?.[1] ?? first) + 2}\n`;
+        await eventually(`${want.trim()} while following`, async () => out.includes(want), 15_000, 100);
+        assert.equal(child.exitCode, null, 'logs -f keeps running');
+      } finally {
+        child.kill('SIGTERM');
+      }
     },
   },
   {

@@ -151,7 +151,7 @@ describe('DockerRuntime: how CRI objects look in Docker', () => {
         working_dir: '/tmp',
         envs: [{ key: 'MODE', value: 'test' }],
         log_path: 'app/2.log',
-        linux: { resources: { cpu_shares: 512, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 64 * 1024 * 1024 } },
+        linux: { resources: { cpu_shares: 512, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 64 * 1024 * 1024, memory_swap_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: 300 } },
       },
     });
     const c = await docker.getContainer(cId).inspect();
@@ -173,7 +173,9 @@ describe('DockerRuntime: how CRI objects look in Docker', () => {
     const st = (await rt.containerStatus({ container_id: cId })).status;
     assert.equal(st?.log_path, 'app/2.log');
     assert.deepEqual(st?.metadata, { name: 'app', attempt: 2 });
-    assert.deepEqual(st?.resources?.linux, { cpu_shares: 512, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 64 * 1024 * 1024 });
+    assert.deepEqual(st?.resources?.linux, {
+      cpu_shares: 512, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 64 * 1024 * 1024, memory_swap_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: 300,
+    });
     assert.ok(!Object.keys(st?.labels ?? {}).some((k) => k.startsWith('tskube.annotation.') || k === 'io.kubernetes.docker.type'),
       'bookkeeping labels are hidden');
 

@@ -2,14 +2,15 @@
  * Streaming through the apiserver with the pinned real kubectl 1.32: exec (plain, stdin,
  * exit codes, errors), exec with a tty (under `script` for a pty, and driven directly over
  * WebSocket through the apiserver for resize), cp in and out (tar over exec), attach, and
- * `run -i --rm`.
+ * `run -i --rm`; the same with kubectl 1.28, which speaks SPDY/3.1 (v4.channel.k8s.io)
+ * instead of WebSocket.
  *
- * Path: kubectl ─WebSocket v5.channel.k8s.io─▶ apiserver pods/exec ─TLS, kubelet-client
+ * Path: kubectl ─WebSocket v5.channel.k8s.io (1.28: SPDY/3.1)─▶ apiserver pods/exec ─TLS, kubelet-client
  * cert─▶ kubelet /exec (in this process) ─CRI Exec over gRPC─▶ Docker runtime's streaming
  * server ─dockerode exec─▶ container.
  *
  * Needs Docker with POD_IMAGE (local/busybox:1) and PAUSE_IMAGE (local/pause:3.10), the
- * etcd binary, kubectl.1.32 beside the kubectl on PATH, and `script` (util-linux) for the
+ * etcd binary, kubectl.1.32 and kubectl.1.28 beside the kubectl on PATH, and `script` (util-linux) for the
  * pty. Every container carries tskube.cluster=<scope> and is removed in `after`.
  */
 import assert from 'node:assert/strict';
@@ -75,6 +76,11 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
     await kubelet.ready();
     stopKubelet = async () => { ac.abort(); await run; };
     k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    // No controller-manager here: the "default" account the ServiceAccount admission wants is
+    // made by hand, without token automount (nothing publishes kube-root-ca.crt either).
+    await admin.resource(Resources.serviceAccounts).create(NS, {
+      apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS }, automountServiceAccountToken: false,
+    }).catch((err: unknown) => { if (!(err instanceof Error && /already exists/.test(err.message))) throw err; });
     await admin.resource(Resources.pods).create(NS, {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: NS },
       spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }] },
@@ -217,7 +223,8 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
 
   /** Runs `kubectl port-forward` until it prints its local port, fetches `/` twice, then stops it. */
   async function portForwardFetch(kubectl: Kubectl, pod: string): Promise<string[]> {
-    const child = spawn(kubectl.bin, ['--kubeconfig', api!.kubeconfig, 'port-forward', `pod/${pod}`, ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // -v=4 shows client-go's "fallback to secondary dialer" if the WebSocket tunnel is refused.
+    const child = spawn(kubectl.bin, ['--kubeconfig', api!.kubeconfig, 'port-forward', `pod/${pod}`, ':8080', '-v=4'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
@@ -236,6 +243,7 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
         const res = await fetch(`http://127.0.0.1:${port}/index.html`, { headers: { Connection: 'close' } });
         bodies.push(`${res.status} ${await res.text()}`);
       }
+      if (!/kubectl\.1\.(27|28|29|30)$/.test(kubectl.bin)) assert.doesNotMatch(err, /fallback to secondary dialer/, 'the WebSocket tunnel is used, not native SPDY');
       return bodies;
     } finally {
       child.kill('SIGTERM');
@@ -257,6 +265,57 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   it('port-forward over native SPDY/3.1 (kubectl 1.28)', async () => {
     const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
     assert.deepEqual(await portForwardFetch(old, 'web'), ['200 hello-pf\n', '200 hello-pf\n']);
+  });
+
+  it('kubectl 1.28 over SPDY/3.1 (v4.channel.k8s.io): exec, -i to cat, exit codes and stderr, cp both ways', async () => {
+    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    const hi = await old.run(['exec', 'box', '--', 'echo', 'hi']);
+    assert.deepEqual({ code: hi.code, stdout: hi.stdout }, { code: 0, stdout: 'hi\n' }, hi.stderr);
+    const input = 'spdy\n'.repeat(20_000);
+    const cat = await old.run(['exec', '-i', 'box', '--', 'cat'], { input });
+    assert.equal(cat.code, 0, cat.stderr);
+    assert.equal(cat.stdout, input);
+    const fail = await old.run(['exec', 'box', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.deepEqual([fail.code, fail.stdout, fail.stderr], [3, 'out\n', 'err\ncommand terminated with exit code 3\n']);
+    const local = join(dir!, 'spdy.txt');
+    const back = join(dir!, 'spdy-back.txt');
+    const content = Array.from({ length: 3000 }, (_, i) => `spdy ${i}`).join('\n');
+    writeFileSync(local, content);
+    const into = await old.run(['cp', local, 'box:/tmp/spdy.txt']);
+    assert.equal(into.code, 0, into.stderr);
+    const out = await old.run(['cp', 'box:/tmp/spdy.txt', back]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(readFileSync(back, 'utf8'), content);
+  });
+
+  it('kubectl 1.28 over SPDY/3.1: exec -it under a pty (resize stream, exit code), attach', async () => {
+    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    // The pty `script` makes has no size until told; kubectl then sends 30x100 on the resize stream.
+    const cmd = `stty rows 30 cols 100; ${old.bin} --kubeconfig ${api!.kubeconfig} exec -it box -- sh`;
+    const tty = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      const child = execFile('script', ['-qefc', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout });
+      });
+      setTimeout(() => child.stdin?.write('stty size; echo A""B\r'), 1500);
+      setTimeout(() => child.stdin?.write('exit 7\r'), 2500);
+    });
+    assert.match(tty.stdout, /AB\r\n/, JSON.stringify(tty.stdout));
+    assert.match(tty.stdout, /\r\n30 100\r\n/, JSON.stringify(tty.stdout));
+    assert.equal(tty.code, 7, JSON.stringify(tty.stdout));
+    const r = await old.run(['attach', 'talker'], { timeoutMs: 4000 });
+    assert.match(r.stdout, /tick \d+\n/, `stdout ${JSON.stringify(r.stdout)} stderr ${r.stderr}`);
+  });
+
+  it('kubectl 1.28: run -i --rm over SPDY attach', async () => {
+    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    const overrides = JSON.stringify({ apiVersion: 'v1', spec: { nodeName, terminationGracePeriodSeconds: 1 } });
+    const r = await old.run([
+      'run', 'once-spdy', '-i', '--rm', '--restart=Never', `--image=${POD_IMAGE}`, `--overrides=${overrides}`,
+      '--', 'sh', '-c', 'read x; echo got-$x',
+    ], { input: 'hello\n', timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `stdout ${r.stdout} stderr ${r.stderr}`);
+    assert.match(r.stdout, /got-hello\n/);
+    assert.match(r.stdout, /pod "once-spdy" deleted/);
   });
 
   it('a finished pod: kubectl refuses exec on the client side', async () => {

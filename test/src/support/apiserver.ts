@@ -37,6 +37,13 @@ export interface StartOptions {
   minRequestTimeoutSeconds?: number;
   /** Serve watches and cached reads through the watch cache (default true, as in production), optionally tuned. */
   watchCache?: boolean | Omit<CachedStorageOptions, 'logger'>;
+  /**
+   * Admission plugins to turn off (upstream --disable-admission-plugins). Default
+   * ['ServiceAccount'], as upstream's integration tests do: without the serviceaccount-controller
+   * no namespace has a `default` account and every pod would be refused. Pass [] (and run the
+   * serviceaccount-controller and root-ca-cert-publisher) for pods with API credentials.
+   */
+  disableAdmissionPlugins?: string[];
 }
 
 function readyz(port: number, ca: Buffer): Promise<boolean> {
@@ -67,6 +74,7 @@ export async function startApiServer(opts: StartOptions = {}): Promise<TestApiSe
     codec: new SchemaCodec(), openapi: new OpenApiV3(RESOURCES),
     tls: { key: serving.key, cert: serving.cert, clientCA: serving.ca, kubeletClient: { key: kc.key, cert: kc.cert } },
     ...(opts.minRequestTimeoutSeconds ? { minRequestTimeoutSeconds: opts.minRequestTimeoutSeconds } : {}),
+    disableAdmissionPlugins: opts.disableAdmissionPlugins ?? ['ServiceAccount'],
   });
   await server.start({ port, host: '127.0.0.1' });
   // ready = /readyz passes: storage reachable and every bootstrap hook done

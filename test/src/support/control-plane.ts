@@ -10,7 +10,7 @@
  * Each resolves once the component leads and (for the controller-manager) its informers have
  * synced. Logs go nowhere unless TSKUBE_TEST_LOG is set (then debug JSON on stdout).
  */
-import { createClientFromKubeconfig, type RestClient } from '@tskube/client';
+import { createClientFromKubeconfig, loadKubeconfig, type RestClient } from '@tskube/client';
 import { buildControllerManager, type ControllerManager } from '@tskube/controller-manager';
 import { createLogger, nullLogger, type Logger } from '@tskube/log';
 import { buildScheduler, type Scheduler } from '@tskube/scheduler';
@@ -44,6 +44,8 @@ export async function startControllerManager(api: TestApiServer, o: ControllerMa
   const client = createClientFromKubeconfig(api.kubeconfigs.controllerManager, { component: 'controller-manager' });
   const cm = buildControllerManager({
     client, logger: testLogger('controller-manager'), identity: o.identity, now: o.now,
+    // as main.ts: the root-ca-cert-publisher publishes the kubeconfig's CA
+    rootCA: loadKubeconfig(api.kubeconfigs.controllerManager).ca?.toString('utf8'),
     config: {
       kubeconfig: api.kubeconfigs.controllerManager, healthPort: 0, logLevel: 'info', leaderElect: o.leaderElect ?? true,
       nodeMonitorGracePeriodSeconds: o.nodeGraceSeconds ?? 40, nodeStartupGracePeriodSeconds: o.nodeGraceSeconds ?? 60,

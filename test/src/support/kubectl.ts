@@ -3,7 +3,7 @@
  * of the gcloud dispatcher that `kubectl` on PATH resolves to, never the dispatcher itself
  * (it picks a version from the server's /version; kubectl-contract S1).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,6 +43,12 @@ export class Kubectl {
       if (opts.input !== undefined) { child.stdin?.write(opts.input); }
       child.stdin?.end();
     });
+  }
+
+  /** Starts a long-running kubectl (port-forward, logs -f); the caller reads its output and kills it. */
+  spawn(args: string[]): ChildProcessWithoutNullStreams {
+    const full = ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...(this.server ? ['--server', this.server] : []), ...args];
+    return spawn(this.bin, full, { stdio: 'pipe' });
   }
 
   /** Runs and fails with the full output unless kubectl exits 0. */

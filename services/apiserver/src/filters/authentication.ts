@@ -1,6 +1,8 @@
 /**
- * Authentication: a chain of small authenticators (x509 client certificates now; service
- * account tokens and others later). The first that recognises the request wins.
+ * Authentication: a chain of small authenticators (x509 client certificates, service account
+ * bearer tokens in ./service-account-token.ts). The first that recognises the request wins;
+ * one that throws (credentials present but bad) does not stop the others, as upstream's union
+ * authenticator: the request is refused (401) only when none succeeds and one of them threw.
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket, PeerCertificate } from 'node:tls';
@@ -15,8 +17,8 @@ export interface UserInfo {
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 export interface Authenticator {
-  /** null: this authenticator does not recognise the request; throws: credentials present but bad. */
-  authenticate(req: IncomingMessage): UserInfo | null;
+  /** null: this authenticator does not recognise the request; throws (or rejects): credentials present but bad. */
+  authenticate(req: IncomingMessage): UserInfo | null | Promise<UserInfo | null>;
 }
 
 function asList(v: string | string[] | undefined): string[] {
@@ -51,11 +53,17 @@ export class X509Authenticator implements Authenticator {
 
 export class UnionAuthenticator implements Authenticator {
   constructor(private readonly chain: readonly Authenticator[]) {}
-  authenticate(req: IncomingMessage): UserInfo | null {
+  async authenticate(req: IncomingMessage): Promise<UserInfo | null> {
+    let failure: unknown;
     for (const a of this.chain) {
-      const u = a.authenticate(req);
-      if (u) return u;
+      try {
+        const u = await a.authenticate(req);
+        if (u) return u;
+      } catch (e) {
+        failure ??= e;
+      }
     }
+    if (failure !== undefined) throw failure;
     return null;
   }
 }

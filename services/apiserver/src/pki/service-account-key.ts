@@ -1,7 +1,7 @@
 /**
  * The service account signing key pair, pki/sa.key (RSA private key, PKCS#1 PEM, 0600) and
  * pki/sa.pub (PKIX public key PEM, 0644), as kubeadm lays them out. Tokens are signed with the
- * private key; verifiers (a later issue) use the public one.
+ * private key; the token authenticator verifies with the same pair (filters/service-account-token.ts).
  *
  * Contract of ensureServiceAccountKey: a readable pair whose halves match is reused; a lone,
  * unreadable or mismatched pair is replaced (which invalidates tokens issued before). Files are

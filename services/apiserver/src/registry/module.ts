@@ -11,6 +11,7 @@ import type { KubeletClient } from '../kubelet-client.js';
 import type { Rest, RequestContext } from './rest.js';
 import type { Store } from './store.js';
 import type { Strategy } from './strategy.js';
+import type { ServiceAccountTokenSigner } from './core/token.js';
 
 export interface RegistryDeps {
   storage: Storage;
@@ -22,6 +23,8 @@ export interface RegistryDeps {
   serviceClusterIPRanges?: readonly string[];
   /** Signing key of service account tokens (PEM); absent: an in-memory key made on first use. */
   serviceAccountKey?: { privateKeyPem: string; publicKeyPem: string };
+  /** The signer to use (shared with the token authenticator); absent: one made from serviceAccountKey. */
+  serviceAccountSigner?: ServiceAccountTokenSigner;
 }
 
 /** What a module's bootstrap hook is told about the running apiserver. */

@@ -16,6 +16,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Code, CriError, type CodeValue } from './errors.js';
 import type * as m from './proto.js';
 import { StreamSession, exitCodeOf, runStream } from './streaming/client.js';
+import { runSpdyExec } from './streaming/spdy-client.js';
 import { LABEL_CLUSTER, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_UID, type ContainerRuntime } from './runtime.js';
 
 export interface ConformanceHarness {
@@ -223,6 +224,26 @@ export function runtimeConformance(name: string, make: () => Promise<Conformance
       await rejectsWith(rt().startContainer({ container_id: id }), Code.FAILED_PRECONDITION, 'starting a running container');
     });
 
+    it('applies linux resources and reports them in the status', async () => {
+      const sb = await runSandbox('res');
+      const resources: m.LinuxContainerResources = {
+        cpu_shares: 512, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: 500,
+        memory_swap_limit_in_bytes: 64 * 1024 * 1024,
+      };
+      const id = await createContainer(sb, 'main', ['sleep', '3600'], {
+        linux: { resources, security_context: { capabilities: { add_capabilities: ['NET_ADMIN'], drop_capabilities: ['MKNOD'] }, no_new_privs: true } },
+      });
+      const st = await status(id);
+      assert.deepEqual(
+        {
+          cpu_shares: st.resources?.linux?.cpu_shares, cpu_quota: st.resources?.linux?.cpu_quota, cpu_period: st.resources?.linux?.cpu_period,
+          memory_limit_in_bytes: st.resources?.linux?.memory_limit_in_bytes, oom_score_adj: st.resources?.linux?.oom_score_adj,
+          memory_swap_limit_in_bytes: st.resources?.linux?.memory_swap_limit_in_bytes,
+        },
+        resources,
+      );
+    });
+
     it('filters containers and sandboxes by id, sandbox, state and labels', async () => {
       const a = await runSandbox('filter-a');
       const b = await runSandbox('filter-b');
@@ -406,6 +427,14 @@ export function runtimeConformance(name: string, make: () => Promise<Conformance
       assert.equal(r2.stdout.toString(), 'hello\nworld\n');
       assert.deepEqual(r2.status, { metadata: {}, status: 'Success' });
       await assert.rejects(runStream(cat.url), /upgrade refused: 404/, 'a URL is good for one session');
+
+      // The same over SPDY/3.1 (kubectl ≤ 1.29): streams per channel, stdin FIN is EOF.
+      const spdy = await rt().exec({ container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: true, stderr: true });
+      const rs = await runSpdyExec(spdy.url, { stderr: true });
+      assert.deepEqual([rs.protocol, rs.stdout.toString(), rs.stderr.toString(), exitCodeOf(rs.status)], ['v5.channel.k8s.io', 'out\n', 'err\n', 3]);
+      const spdyCat = await rt().exec({ container_id: id, cmd: ['cat'], stdin: true, stdout: true, stderr: true });
+      const rc = await runSpdyExec(spdyCat.url, { input: 'over spdy\n', stderr: true, protocols: ['v4.channel.k8s.io'] });
+      assert.deepEqual([rc.stdout.toString(), rc.status], ['over spdy\n', { metadata: {}, status: 'Success' }]);
 
       const tty = await rt().exec({ container_id: id, cmd: ['sh'], stdin: true, stdout: true, tty: true });
       const s = StreamSession.open(tty.url);

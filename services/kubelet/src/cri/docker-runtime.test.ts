@@ -2,7 +2,13 @@
 // in test/src/integration/cri-docker.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerState, decodeLabels, fromDockerError, fromPullError } from './docker-runtime.js';
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { createLogger } from '@tskube/log';
+import {
+  DockerRuntime, containerState, decodeLabels, dockerAuthConfig, dockerSecurityAndResources, fromDockerError, fromPullError,
+} from './docker-runtime.js';
+import type * as m from './proto.js';
 import { Code } from './errors.js';
 
 function dockerErr(statusCode: number, message: string): Error {
@@ -61,5 +67,63 @@ describe('Docker runtime mapping', () => {
       assert.equal(e.codeName, Code[code], msg);
       assert.equal(e.message, `pull image "x:1": ${msg}`);
     }
+  });
+
+  it('maps the security context and resources to the Docker create body', () => {
+    const cases: Array<{ name: string; sc?: m.LinuxContainerSecurityContext; res?: m.LinuxContainerResources; user?: string; hc: Record<string, unknown> }> = [
+      { name: 'nothing set', hc: { Privileged: false, ReadonlyRootfs: false } },
+      { name: 'uid only', sc: { run_as_user: { value: 1000 } }, user: '1000', hc: { Privileged: false, ReadonlyRootfs: false } },
+      { name: 'uid:gid', sc: { run_as_user: { value: 1000 }, run_as_group: { value: 3000 } }, user: '1000:3000', hc: { Privileged: false, ReadonlyRootfs: false } },
+      { name: 'user name and group', sc: { run_as_username: 'nobody', run_as_group: { value: 99 } }, user: 'nobody:99', hc: { Privileged: false, ReadonlyRootfs: false } },
+      {
+        name: 'everything', user: '0',
+        sc: {
+          run_as_user: { value: 0 }, privileged: true, readonly_rootfs: true, supplemental_groups: [2000, 3000],
+          capabilities: { add_capabilities: ['NET_ADMIN'], drop_capabilities: ['ALL'] }, no_new_privs: true,
+        },
+        res: { cpu_shares: 256, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 33_554_432, memory_swap_limit_in_bytes: 33_554_432, oom_score_adj: -997 },
+        hc: {
+          Privileged: true, ReadonlyRootfs: true, GroupAdd: ['2000', '3000'], CapAdd: ['NET_ADMIN'], CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'], OomScoreAdj: -997, CpuShares: 256, CpuQuota: 50_000, CpuPeriod: 100_000, Memory: 33_554_432, MemorySwap: 33_554_432,
+        },
+      },
+    ];
+    for (const c of cases) {
+      const got = dockerSecurityAndResources(c.sc, c.res);
+      assert.equal(got.User, c.user, c.name);
+      const defined = Object.fromEntries(Object.entries(got.HostConfig).filter(([, v]) => v !== undefined));
+      assert.deepEqual(defined, c.hc, c.name);
+    }
+    assert.throws(() => dockerSecurityAndResources({ run_as_group: { value: 5 } }, undefined), /run_as_group is specified without/);
+  });
+
+  it('maps CRI AuthConfig to the dockerode authconfig', () => {
+    assert.equal(dockerAuthConfig(undefined), undefined);
+    assert.equal(dockerAuthConfig({ server_address: 'r.example.com' }), undefined, 'no credential, no authconfig');
+    assert.deepEqual(dockerAuthConfig({ username: 'u', password: 'p', server_address: 'r.example.com:5000' }),
+      { username: 'u', password: 'p', serveraddress: 'r.example.com:5000' });
+    assert.deepEqual(dockerAuthConfig({ auth: 'dTpw', identity_token: 'it', registry_token: 'rt' }),
+      { auth: 'dTpw', identitytoken: 'it', registrytoken: 'rt' });
+  });
+
+  it('PullImage hands the credentials to the Docker pull and reports failures with their code', async () => {
+    const pulls: Array<{ ref: string; opts: unknown }> = [];
+    let fail: string | undefined;
+    const stub = {
+      pull: async (ref: string, opts: unknown) => { pulls.push({ ref, opts }); const s = new PassThrough(); s.end(); return s; },
+      modem: { followProgress: (_s: unknown, done: (err: unknown) => void) => setImmediate(() => done(fail ? new Error(fail) : null)) },
+      getImage: () => ({ inspect: async () => ({ Id: 'sha256:abc', RepoTags: ['r.example.com/app:1'], RepoDigests: [], Size: 10, Config: { User: '' } }) }),
+    };
+    const rt = new DockerRuntime({
+      docker: stub as unknown as Dockerode, nodeName: 'n', clusterName: 'c', network: 'net', pauseImage: 'pause', logger: createLogger({ component: 'test', level: 'error' }),
+    });
+    const res = await rt.pullImage({ image: { image: 'r.example.com/app:1' }, auth: { username: 'u', password: 'p', server_address: 'r.example.com' } });
+    assert.equal(res.image_ref, 'sha256:abc');
+    assert.deepEqual(pulls[0], { ref: 'r.example.com/app:1', opts: { authconfig: { username: 'u', password: 'p', serveraddress: 'r.example.com' } } });
+    await rt.pullImage({ image: { image: 'busybox' } });
+    assert.deepEqual(pulls[1], { ref: 'busybox', opts: {} }, 'anonymous pull without authconfig');
+    fail = 'unauthorized: authentication required';
+    await assert.rejects(rt.pullImage({ image: { image: 'r.example.com/app:1' }, auth: { username: 'u', password: 'bad' } }),
+      (e: Error & { codeName?: string }) => e.codeName === 'PERMISSION_DENIED' && e.message === 'pull image "r.example.com/app:1": unauthorized: authentication required');
   });
 });

@@ -9,8 +9,10 @@
  *   sandbox's network and IPC namespaces (`container:<sandbox id>`), and its PID namespace
  *   when the config asks for POD. CRI `command` becomes the Docker Entrypoint and `args` the
  *   Cmd (so a command drops the image's default args, as in Kubernetes); env, working dir,
- *   tty/stdin, user, privileged, read-only rootfs, bind mounts and CPU shares/quota/period
- *   and memory limit carry over. The runtime never pulls on create: the image must be there.
+ *   tty/stdin, user ("uid[:gid]" or the user name), supplemental groups (GroupAdd),
+ *   privileged, read-only rootfs, capabilities (CapAdd/CapDrop), no_new_privs
+ *   (SecurityOpt "no-new-privileges"), bind mounts, CPU shares/quota/period, memory limit and
+ *   oom_score_adj (OomScoreAdj) carry over. The runtime never pulls on create: the image must be there.
  * - Everything this runtime makes carries the identity labels (runtime.ts) plus bookkeeping
  *   labels it hides again when reading back: `io.kubernetes.docker.type`
  *   (podsandbox|container), `io.kubernetes.sandbox.id`, `tskube.attempt`,
@@ -210,6 +212,62 @@ function dockerSince(ns: number): string {
 
 function nonZero(n: number | undefined | null): number | undefined {
   return n && n > 0 ? n : undefined;
+}
+
+/** The parts of a Docker create body that come from the CRI security context and resources. */
+export interface DockerSecurityAndResources {
+  User: string | undefined;
+  HostConfig: Pick<Dockerode.HostConfig,
+    'Privileged' | 'ReadonlyRootfs' | 'GroupAdd' | 'CapAdd' | 'CapDrop' | 'SecurityOpt' | 'OomScoreAdj' | 'CpuShares' | 'CpuQuota' | 'CpuPeriod' | 'Memory' | 'MemorySwap'>;
+}
+
+/**
+ * CRI LinuxContainerSecurityContext + LinuxContainerResources → Docker (as dockershim did):
+ * User "uid[:gid]" or "username[:gid]"; GroupAdd = supplemental groups; Privileged;
+ * ReadonlyRootfs; CapAdd/CapDrop as given (Docker takes names with or without "CAP_");
+ * no_new_privs → SecurityOpt ["no-new-privileges"]; CpuShares/CpuQuota/CpuPeriod/Memory/
+ * MemorySwap when > 0; OomScoreAdj when ≠ 0. INVALID_ARGUMENT for run_as_group without a user.
+ */
+export function dockerSecurityAndResources(
+  sc: m.LinuxContainerSecurityContext | null | undefined, res: m.LinuxContainerResources | null | undefined,
+): DockerSecurityAndResources {
+  let user: string | undefined;
+  if (sc?.run_as_username) user = sc.run_as_username;
+  else if (sc?.run_as_user) user = String(sc.run_as_user.value);
+  if (sc?.run_as_group) {
+    if (user === undefined) throw new CriError(Code.INVALID_ARGUMENT, 'run_as_group is specified without run_as_user or run_as_username');
+    user += `:${sc.run_as_group.value}`;
+  }
+  return {
+    User: user,
+    HostConfig: {
+      Privileged: sc?.privileged ?? false,
+      ReadonlyRootfs: sc?.readonly_rootfs ?? false,
+      GroupAdd: sc?.supplemental_groups?.length ? sc.supplemental_groups.map(String) : undefined,
+      CapAdd: sc?.capabilities?.add_capabilities?.length ? [...sc.capabilities.add_capabilities] : undefined,
+      CapDrop: sc?.capabilities?.drop_capabilities?.length ? [...sc.capabilities.drop_capabilities] : undefined,
+      SecurityOpt: sc?.no_new_privs ? ['no-new-privileges'] : undefined,
+      OomScoreAdj: res?.oom_score_adj ? res.oom_score_adj : undefined,
+      CpuShares: nonZero(res?.cpu_shares),
+      CpuQuota: nonZero(res?.cpu_quota),
+      CpuPeriod: nonZero(res?.cpu_period),
+      Memory: nonZero(res?.memory_limit_in_bytes),
+      MemorySwap: nonZero(res?.memory_swap_limit_in_bytes),
+    },
+  };
+}
+
+/** CRI AuthConfig → dockerode's `authconfig` for a pull (undefined when it carries no credential). */
+export function dockerAuthConfig(a: m.AuthConfig | null | undefined): Record<string, string> | undefined {
+  if (!a || !(a.username || a.auth || a.identity_token || a.registry_token)) return undefined;
+  const out: Record<string, string> = {};
+  if (a.username) out.username = a.username;
+  if (a.password) out.password = a.password;
+  if (a.auth) out.auth = a.auth;
+  if (a.server_address) out.serveraddress = a.server_address;
+  if (a.identity_token) out.identitytoken = a.identity_token;
+  if (a.registry_token) out.registrytoken = a.registry_token;
+  return out;
 }
 
 export class DockerRuntime implements ContainerRuntime {
@@ -481,10 +539,7 @@ export class DockerRuntime implements ContainerRuntime {
     const ns = sc?.namespace_options;
     const sandboxRef = `container:${sb.Id}`;
     const hostNetwork = sb.HostConfig?.NetworkMode === 'host';
-    let user: string | undefined;
-    if (sc?.run_as_username) user = sc.run_as_username;
-    else if (sc?.run_as_user) user = String(sc.run_as_user.value);
-    if (user !== undefined && sc?.run_as_group) user += `:${sc.run_as_group.value}`;
+    const mapped = dockerSecurityAndResources(sc, res);
     const labels: m.StringMap = {
       ...(config.labels ?? {}),
       ...identityLabels({ nodeName: this.node, clusterName: this.cluster, pod, containerName: md.name }),
@@ -508,20 +563,14 @@ export class DockerRuntime implements ContainerRuntime {
         Tty: config.tty ?? false,
         OpenStdin: config.stdin ?? false,
         StdinOnce: config.stdin_once ?? false,
-        User: user,
+        User: mapped.User,
         HostConfig: {
           NetworkMode: hostNetwork ? 'host' : sandboxRef,
           IpcMode: ns?.ipc === 'NODE' ? 'host' : sandboxRef,
           PidMode: ns?.pid === 'POD' ? sandboxRef : ns?.pid === 'NODE' ? 'host' : undefined,
           RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
           Binds: (config.mounts ?? []).map(bindSpec),
-          Privileged: sc?.privileged ?? false,
-          ReadonlyRootfs: sc?.readonly_rootfs ?? false,
-          GroupAdd: sc?.supplemental_groups?.length ? sc.supplemental_groups.map(String) : undefined,
-          CpuShares: nonZero(res?.cpu_shares),
-          CpuQuota: nonZero(res?.cpu_quota),
-          CpuPeriod: nonZero(res?.cpu_period),
-          Memory: nonZero(res?.memory_limit_in_bytes),
+          ...mapped.HostConfig,
         },
       });
     } catch (err) {
@@ -635,6 +684,8 @@ export class DockerRuntime implements ContainerRuntime {
             cpu_quota: hc.CpuQuota ?? 0,
             cpu_shares: hc.CpuShares ?? 0,
             memory_limit_in_bytes: hc.Memory ?? 0,
+            oom_score_adj: hc.OomScoreAdj ?? 0,
+            memory_swap_limit_in_bytes: hc.MemorySwap && hc.MemorySwap > 0 ? hc.MemorySwap : 0,
           },
         },
         image_id: info.Image,
@@ -1044,17 +1095,7 @@ export class DockerRuntime implements ContainerRuntime {
   async pullImage(req: m.PullImageRequest): Promise<m.PullImageResponse> {
     const ref = req.image?.image;
     if (!ref) throw new CriError(Code.INVALID_ARGUMENT, 'image.image is required');
-    const a = req.auth;
-    const authconfig = a && (a.username || a.auth || a.identity_token || a.registry_token)
-      ? {
-        username: a.username || undefined,
-        password: a.password || undefined,
-        auth: a.auth || undefined,
-        serveraddress: a.server_address || undefined,
-        identitytoken: a.identity_token || undefined,
-        registrytoken: a.registry_token || undefined,
-      }
-      : undefined;
+    const authconfig = dockerAuthConfig(req.auth);
     try {
       const stream = await this.docker.pull(ref, authconfig ? { authconfig } : {});
       await new Promise<void>((resolvePull, reject) => {

@@ -14,6 +14,7 @@ export {
 } from './fake-runtime.js';
 export { StreamingServer, type StreamIO, type StreamingRuntime, type ResizeEvents, type TerminalSize } from './streaming/server.js';
 export { StreamSession, runStream, exitCodeOf, type StreamResult, type StreamClientOptions } from './streaming/client.js';
+export { SpdyExecSession, runSpdyExec, type SpdyExecOptions, type SpdyExecResult } from './streaming/spdy-client.js';
 export * as streamProtocol from './streaming/protocol.js';
 // The conformance suite (it imports node:test) is a separate entry: @tskube/kubelet/cri/conformance.
 export { DEFAULT_FAKE_USAGE, type FakeUsage, type FakeUsageFigures, type FakeUsageInput } from './fake-stats.js';

@@ -84,6 +84,10 @@ export interface LinuxContainerResources {
   cpu_quota?: number;
   cpu_shares?: number;
   memory_limit_in_bytes?: number;
+  /** OOM killer score adjustment (-1000..1000); 0 = not specified. */
+  oom_score_adj?: number;
+  /** Memory + swap limit; equal to the memory limit means no swap. */
+  memory_swap_limit_in_bytes?: number;
 }
 
 // ---- sandboxes ------------------------------------------------------------------------
@@ -176,7 +180,14 @@ export interface ListPodSandboxResponse { items: PodSandbox[] }
 
 export interface ContainerMetadata { name: string; attempt: number }
 
+/** Capabilities to add/drop (upstream names, "CAP_" prefix optional; "ALL"). */
+export interface Capability {
+  add_capabilities?: string[];
+  drop_capabilities?: string[];
+}
+
 export interface LinuxContainerSecurityContext {
+  capabilities?: Capability | null;
   privileged?: boolean;
   namespace_options?: NamespaceOption | null;
   run_as_user?: Int64Value | null;
@@ -184,6 +195,8 @@ export interface LinuxContainerSecurityContext {
   run_as_group?: Int64Value | null;
   readonly_rootfs?: boolean;
   supplemental_groups?: number[];
+  /** Sets no_new_privs (allowPrivilegeEscalation: false). */
+  no_new_privs?: boolean;
 }
 
 export interface LinuxContainerConfig {

@@ -35,7 +35,17 @@ export interface NodeManagerOptions {
   heartbeatMs: number;
   /** PLEG health; undefined while it has not relisted yet counts as healthy. */
   plegHealthy?: () => boolean;
+  /**
+   * Upstream maxWaitForContainerRuntime (30 s): the runtime counts as down ("container
+   * runtime is down") once its Status call has failed for this long since it last answered;
+   * a shorter outage (a runtime process restarting) keeps the previous health.
+   */
+  runtimeDownAfterMs?: number;
 }
+
+export const RUNTIME_DOWN_AFTER_MS = 30_000;
+export const RUNTIME_DOWN_MESSAGE = 'container runtime is down';
+const STATUS_TIMEOUT_MS = 5000;
 
 const EVENT_FOR: Record<string, Record<string, string>> = {
   MemoryPressure: { False: Reason.NodeHasSufficientMemory },
@@ -48,6 +58,8 @@ export class NodeManager {
   private last: DeepReadonly<NodeStatus> | undefined;
   private lastReportAt = 0;
   private nodeUid: string | undefined;
+  private runtimeOkAt: number | undefined;
+  private lastHealth: RuntimeHealth | undefined;
   private readonly log: Logger;
 
   constructor(private readonly o: NodeManagerOptions) {
@@ -58,13 +70,39 @@ export class NodeManager {
   get uid(): string | undefined { return this.nodeUid; }
   get status(): DeepReadonly<NodeStatus> | undefined { return this.last; }
 
-  /** The runtime's health as the Ready condition sees it. */
+  /**
+   * The runtime's health as the Ready condition sees it: the CRI Status conditions and the
+   * PLEG; a Status call that fails keeps the previous health until the runtime has not
+   * answered for `runtimeDownAfterMs`, then "container runtime is down".
+   */
   async runtimeHealth(): Promise<RuntimeHealth> {
+    const h = await this.computeHealth();
+    this.lastHealth = h;
+    return h;
+  }
+
+  private async computeHealth(): Promise<RuntimeHealth> {
     let conds;
+    const now = this.o.clock.now();
     try {
-      conds = (await this.o.runtime.status({})).status?.conditions ?? [];
-    } catch {
-      return { ready: false, message: 'container runtime is down' };
+      // A hung runtime (stopped process, wedged engine) must not hold the status loop for the
+      // 2 min call deadline: no answer within 5 s is a failure.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('runtime Status not answered within 5 s')), STATUS_TIMEOUT_MS);
+      });
+      try {
+        conds = (await Promise.race([this.o.runtime.status({}), late])).status?.conditions ?? [];
+      } finally {
+        clearTimeout(timer);
+      }
+      this.runtimeOkAt = now;
+      if (this.lastHealth?.message === RUNTIME_DOWN_MESSAGE) this.log.info('container runtime is up again', {});
+    } catch (err) {
+      const downAfter = this.o.runtimeDownAfterMs ?? RUNTIME_DOWN_AFTER_MS;
+      if (this.runtimeOkAt !== undefined && now - this.runtimeOkAt < downAfter && this.lastHealth) return this.lastHealth;
+      if (this.lastHealth?.message !== RUNTIME_DOWN_MESSAGE) this.log.warn('container runtime is down', { err: errorMessage(err) });
+      return { ready: false, message: RUNTIME_DOWN_MESSAGE };
     }
     const rt = conds.find((c) => c.type === 'RuntimeReady');
     const net = conds.find((c) => c.type === 'NetworkReady');

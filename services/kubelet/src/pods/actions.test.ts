@@ -14,6 +14,8 @@ interface PodOpts {
   inits?: string[];
   deleting?: boolean;
   hostNetwork?: boolean;
+  /** Names in `inits` that are sidecars (restartPolicy Always). */
+  sidecars?: string[];
 }
 
 function pod(o: PodOpts = {}): Pod {
@@ -23,7 +25,9 @@ function pod(o: PodOpts = {}): Pod {
       restartPolicy: o.restartPolicy ?? 'Always',
       hostNetwork: o.hostNetwork,
       containers: (o.containers ?? ['web']).map((name) => ({ name, image: 'img' })),
-      ...(o.inits ? { initContainers: o.inits.map((name) => ({ name, image: 'img' })) } : {}),
+      ...(o.inits ? {
+        initContainers: o.inits.map((name) => ({ name, image: 'img', ...(o.sidecars?.includes(name) ? { restartPolicy: 'Always' } : {}) })),
+      } : {}),
     },
   };
 }
@@ -233,6 +237,120 @@ const cases: Case[] = [
     want: { killPod: true, createSandbox: false, attempt: 0, start: [], kill: [] },
   },
 ];
+
+/** Sidecar containers (init containers with restartPolicy Always), upstream 1.29+ semantics. */
+const sidecarCases: Case[] = [
+  {
+    name: 'sidecar: new pod starts the first init container (the sidecar) only',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([], []),
+    want: { killPod: true, createSandbox: true, attempt: 0, start: ['init:proxy@0'], kill: [] },
+  },
+  {
+    name: 'sidecar: running → the next init container starts without waiting for it to finish',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:setup@0'], kill: [] },
+  },
+  {
+    name: 'sidecar: created but not started → started again, the next one waits',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy', { state: 'created' })]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: [] },
+  },
+  {
+    name: 'sidecar: a regular init container after it is running → wait',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy'), ctr('setup')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    name: 'sidecar: last init container and running → app containers start',
+    pod: pod({ inits: ['setup', 'proxy'], sidecars: ['proxy'], containers: ['a', 'b'] }),
+    runtime: rs([sb()], [exited('setup', 0), ctr('proxy')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['a@0', 'b@0'], kill: [] },
+  },
+  {
+    name: 'sidecar: regular init done after it → app containers start, sidecar kept',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy'), exited('setup', 0)]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['web@0'], kill: [] },
+  },
+  {
+    name: 'sidecar: exits while the app runs → restarted (even with restartPolicy Never)',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'], restartPolicy: 'Never' }), runtime: rs([sb()], [exited('proxy', 0), ctr('web')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: [] },
+  },
+  {
+    name: 'sidecar: a crash-looping sidecar waits for its backoff',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'] }), runtime: rs([sb()], [exited('proxy', 1, { attempt: 1 }), ctr('web')]),
+    backoff: (b) => b.next(backoffKey(UID, 'proxy'), NOW - 2000, NOW - 2000),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@2 backoff 10s'], kill: [] },
+  },
+  {
+    name: 'sidecar: removed while the app runs → started again; regular init containers are not',
+    pod: pod({ inits: ['setup', 'proxy'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('web')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@0'], kill: [] },
+  },
+  {
+    name: 'sidecar: spec changed → killed and restarted at once',
+    pod: { ...pod(), spec: { containers: [{ name: 'web', image: 'img' }], initContainers: [{ name: 'proxy', image: 'img2', restartPolicy: 'Always' }] } },
+    runtime: rs([sb()], [ctr('proxy'), ctr('web')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: ['proxy:DefinitionChanged'] },
+    check: (a) => assert.equal(a.containersToKill[0]?.message, 'Init container proxy definition changed'),
+  },
+  {
+    name: 'sidecar: liveness failure → killed and restarted',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy', { id: 'px' }), ctr('web')]),
+    probes: { livenessFailed: (id) => id === 'px' },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: ['proxy:LivenessProbe'] },
+  },
+  {
+    name: 'sidecar: unknown state → killed and restarted even with restartPolicy Never',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'], restartPolicy: 'Never' }), runtime: rs([sb()], [ctr('proxy', { state: 'unknown' }), ctr('web')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: ['proxy:Unknown'] },
+  },
+  {
+    name: 'sidecar: the app finished (Never) → kill the pod, the sidecar is not kept alive',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'], restartPolicy: 'Never' }), runtime: rs([sb()], [ctr('proxy'), exited('web', 0)]),
+    want: { killPod: true, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    // As upstream: with no app container created or running, initialization cannot be told
+    // apart from a fresh start, so the sidecar is started again. (The kubelet never gets here
+    // for a finished pod: its status phase is Succeeded first, and a terminal pod is not synced.)
+    name: 'sidecar: the app finished and the sidecar exited (OnFailure) → as upstream, the sidecar is started',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'], restartPolicy: 'OnFailure' }), runtime: rs([sb()], [exited('proxy', 137), exited('web', 0)]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: [] },
+  },
+  {
+    name: 'sidecar: a failed regular init container after it (Never) → kill the pod',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'], restartPolicy: 'Never' }), runtime: rs([sb()], [ctr('proxy'), exited('setup', 1)]),
+    want: { killPod: true, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    name: 'sidecar: a failed regular init container after it (Always) → retried, sidecar kept',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy'), exited('setup', 1)]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:setup@1'], kill: [] },
+  },
+  {
+    name: 'sidecar: being deleted → nothing restarts',
+    pod: pod({ inits: ['proxy'], sidecars: ['proxy'], deleting: true }), runtime: rs([sb()], [exited('proxy', 1), ctr('web')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    name: 'sidecar: two sidecars, the second one exits → only it restarts',
+    pod: pod({ inits: ['a', 'b'], sidecars: ['a', 'b'] }), runtime: rs([sb()], [ctr('a'), exited('b', 2), ctr('web')]),
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:b@1'], kill: [] },
+  },
+];
+
+describe('computePodActions: sidecars', () => {
+  for (const c of sidecarCases) {
+    it(c.name, () => {
+      const backoff = new Backoff({ initialMs: 10_000, maxMs: 300_000 });
+      c.backoff?.(backoff);
+      const actions = computePodActions(c.pod, c.runtime, { now: NOW, backoff, hash, probes: c.probes });
+      assert.deepEqual(summary(actions), c.want);
+      c.check?.(actions);
+    });
+  }
+});
 
 describe('computePodActions', () => {
   for (const c of cases) {

@@ -11,7 +11,12 @@
  *   (restartPolicy Never, or OnFailure with every container succeeded) and containers have
  *   already run: then the pod is only killed.
  * - Init containers run one at a time, in order; a failed one is retried per restartPolicy
- *   (Never: the pod is killed and ends Failed).
+ *   (Never: the pod is killed and ends Failed). Sidecars (init containers with
+ *   restartPolicy Always, upstream 1.29+) start in that order too, but the next init
+ *   container starts once the sidecar runs; after initialization a sidecar that exited,
+ *   vanished, is in an unknown state, changed spec or failed its liveness probe is
+ *   (re)started whatever the pod's restartPolicy (crash-loop backoff applies to exits); when
+ *   no app container is left to run the pod is killed and sidecars are not restarted.
  * - App containers start when they never ran, are created-but-not-started or in an unknown
  *   state, or exited and the restartPolicy says so (Always; OnFailure with exit code ≠ 0).
  *   A running container whose spec hash changed is killed and restarted whatever the policy;
@@ -100,6 +105,8 @@ export function shouldContainerBeRestarted(pod: ReadonlyPod, rs: RuntimePodStatu
   if (!c) return true;
   if (c.state === 'running') return false;
   if (c.state === 'unknown' || c.state === 'created') return true;
+  // A sidecar restarts whatever the pod's policy.
+  if (isRestartableInitContainer(pod.spec?.initContainers?.find((x) => x.name === name))) return true;
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (policy === 'Never') return false;
   if (policy === 'OnFailure' && c.exitCode === 0) return false;
@@ -109,10 +116,6 @@ export function shouldContainerBeRestarted(pod: ReadonlyPod, rs: RuntimePodStatu
 function containerSucceeded(rs: RuntimePodStatus, name: string): boolean {
   const c = latestContainer(rs, name);
   return c !== undefined && c.state === 'exited' && c.exitCode === 0;
-}
-
-function isInitFailed(c: RuntimeContainer): boolean {
-  return c.state === 'unknown' || (c.state === 'exited' && c.exitCode !== 0);
 }
 
 /** upstream PodSandboxChanged: [changed, attempt of the sandbox to use, current sandbox id]. */
@@ -128,36 +131,94 @@ export function podSandboxChanged(pod: ReadonlyPod, rs: RuntimePodStatus): { cha
   return { changed: false, attempt: newest.attempt, sandboxId: newest.id };
 }
 
-interface InitProgress {
-  /** All init containers succeeded (or an app container ran). */
-  done: boolean;
-  /** The next init container to run, with the status of its last failed instance. */
-  next?: { index: number; last?: RuntimeContainer };
+/**
+ * A sidecar: an init container with restartPolicy Always (upstream IsRestartableInitContainer).
+ * It starts in order with the other init containers, but the next one starts as soon as it
+ * runs; it is restarted whenever it exits while the pod runs, and stopped after the app
+ * containers.
+ */
+export function isRestartableInitContainer(c: DeepReadonly<Container> | undefined): boolean {
+  return c?.restartPolicy === 'Always';
 }
 
-/** upstream findNextInitContainerToRun. */
-function initProgress(pod: ReadonlyPod, rs: RuntimePodStatus): InitProgress {
+interface InitActions {
+  /** Every regular init container finished and every sidecar started (or an app container ran). */
+  initialized: boolean;
+  killPod: boolean;
+  /** Indexes in spec.initContainers to start, in spec order. */
+  start: number[];
+  kill: ContainerToKill[];
+}
+
+/**
+ * upstream computeInitContainerActions (SidecarContainers semantics, 1.29+). Walks the init
+ * containers from the last one back, since completed ones may have been removed: the newest
+ * one with an instance tells how far initialization got. After that point only sidecars
+ * matter: a sidecar without an instance, exited, created or in an unknown state is
+ * (re)started, a running one whose spec changed or whose liveness probe failed is killed
+ * and restarted. Before it: a running sidecar lets the next init container start; an exited
+ * regular init container lets the next one start when it succeeded, and is retried (or,
+ * with restartPolicy Never, fails the pod) when it failed.
+ */
+function computeInitActions(pod: ReadonlyPod, rs: RuntimePodStatus, ctx: ActionContext): InitActions {
   const inits = pod.spec?.initContainers ?? [];
-  if (inits.length === 0) return { done: true };
-  // A running app container means initialization happened (its init containers may be gone).
-  for (const c of pod.spec?.containers ?? []) {
-    if (latestContainer(rs, c.name)?.state === 'running') return { done: true };
-  }
+  const out: InitActions = { initialized: false, killPod: false, start: [], kill: [] };
+  if (inits.length === 0) return { ...out, initialized: true };
+  // An app container that was created or runs means initialization happened before (its
+  // init containers may be gone since).
+  let initialized = (pod.spec?.containers ?? []).some((c) => {
+    const st = latestContainer(rs, c.name);
+    return st?.state === 'created' || st?.state === 'running';
+  });
+  let reached = initialized;
+  const restartOnFailure = shouldRestartOnFailure(pod);
+  const killFor = (st: RuntimeContainer, reason: KillReason, message: string): void => {
+    out.kill.push({ id: st.id, name: st.name, kind: 'init', reason, message });
+  };
   for (let i = inits.length - 1; i >= 0; i--) {
-    const st = latestContainer(rs, inits[i]!.name);
-    if (st && isInitFailed(st)) return { done: false, next: { index: i, last: st } };
-  }
-  for (let i = inits.length - 1; i >= 0; i--) {
-    const st = latestContainer(rs, inits[i]!.name);
-    if (!st) continue;
-    if (st.state === 'running') return { done: false };
-    if (st.state === 'exited') {
-      return i === inits.length - 1 ? { done: true } : { done: false, next: { index: i + 1 } };
+    const spec = inits[i]!;
+    const sidecar = isRestartableInitContainer(spec);
+    const st = latestContainer(rs, spec.name);
+    if (!st) {
+      if (reached && sidecar) out.start.push(i);
+      continue;
     }
-    // created: restart it
-    return { done: false, next: { index: i, last: st } };
+    if (reached && !sidecar) continue;
+    switch (st.state) {
+      case 'created':
+        out.start.push(i);
+        break;
+      case 'running':
+        if (!sidecar) break; // a regular init container: wait for it
+        if (i === inits.length - 1) initialized = true;
+        else if (!reached) out.start.push(i + 1);
+        if (st.hash && st.hash !== ctx.hash(spec)) {
+          killFor(st, 'DefinitionChanged', `Init container ${spec.name} definition changed`);
+          out.start.push(i);
+        } else if (ctx.probes?.livenessFailed?.(st.id)) {
+          killFor(st, 'LivenessProbe', `Init container ${spec.name} failed liveness probe`);
+          out.start.push(i);
+        }
+        break;
+      case 'exited':
+        if (sidecar) out.start.push(i);
+        else if (st.exitCode !== 0) {
+          if (!restartOnFailure) return { ...out, killPod: true, start: [] };
+          out.start.push(i);
+        } else if (i === inits.length - 1) initialized = true;
+        else out.start.push(i + 1);
+        break;
+      default: // unknown
+        if (!sidecar && !restartOnFailure) return { ...out, killPod: true, start: [] };
+        killFor(st, 'Unknown', `Init container is in "${st.state}" state, try killing it before restart`);
+        out.start.push(i);
+    }
+    reached = true;
   }
-  return { done: false, next: { index: 0 } };
+  if (!reached) out.start.push(0);
+  out.start.reverse();
+  out.initialized = initialized;
+  return out;
 }
 
 function startEntry(pod: ReadonlyPod, rs: RuntimePodStatus, kind: ContainerKind, index: number, ctx: ActionContext): ContainerToStart {
@@ -213,25 +274,26 @@ export function computePodActions(pod: ReadonlyPod, rs: RuntimePodStatus, ctx: A
     return actions;
   }
 
-  const init = initProgress(pod, rs);
-  if (!init.done) {
-    if (init.next) {
-      const failed = init.next.last !== undefined && isInitFailed(init.next.last);
-      if (deleting || (failed && !shouldRestartOnFailure(pod))) {
-        actions.killPod = true;
-      } else {
-        const last = init.next.last;
-        if (last && last.state === 'unknown') {
-          actions.containersToKill.push({
-            id: last.id, name: last.name, kind: 'init', reason: 'Unknown',
-            message: `Init container is in "${last.state}" state, try killing it before restart`,
-          });
-        }
-        actions.containersToStart.push(startEntry(pod, rs, 'init', init.next.index, ctx));
-      }
-    }
+  const init = computeInitActions(pod, rs, ctx);
+  if (deleting && !init.initialized) {
+    actions.killPod = true;
     return actions;
   }
+  if (init.killPod) {
+    actions.killPod = true;
+    return actions;
+  }
+  actions.containersToKill.push(...init.kill);
+  const killed = new Set(init.kill.map((k) => k.name));
+  for (const i of deleting ? [] : init.start) {
+    const name = inits[i]?.name ?? '';
+    const st = latestContainer(rs, name);
+    // A running sidecar being replaced restarts at once (no crash-loop backoff).
+    actions.containersToStart.push(st?.state === 'running' && killed.has(name)
+      ? { kind: 'init', index: i, name, attempt: st.attempt + 1 }
+      : startEntry(pod, rs, 'init', i, ctx));
+  }
+  if (!init.initialized) return actions;
 
   let keep = 0;
   containers.forEach((spec, idx) => {
@@ -274,6 +336,10 @@ export function computePodActions(pod: ReadonlyPod, rs: RuntimePodStatus, ctx: A
     actions.containersToKill.push({ id: st.id, name: st.name, kind: 'regular', reason, message });
   });
 
-  if (keep === 0 && actions.containersToStart.length === 0) actions.killPod = true;
+  if (keep === 0 && !actions.containersToStart.some((c) => c.kind === 'regular')) {
+    // Nothing of the app is left to run: sidecars must not keep the pod alive.
+    actions.killPod = true;
+    actions.containersToStart = [];
+  }
   return actions;
 }

@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import type { ConfigMap, Container, Pod, Secret } from '@tskube/api';
 import type { EnvObjects } from './env-sources.js';
 import {
-  ContainerConfigError, containerConfig, containerEnv, containerHash, expandVars, linuxResources, sandboxConfig,
+  ContainerConfigError, containerConfig, containerEnv, containerHash, expandVars, linuxResources, oomScoreAdj, sandboxConfig,
+  securityContext, type ImageUser,
 } from './container-config.js';
+import type * as m from '../cri/index.js';
 
 const ctx = { nodeName: 'node-1', hostIP: '172.18.0.5', podIP: '10.244.0.9', podIPs: ['10.244.0.9'] };
 
@@ -153,7 +155,7 @@ describe('container config', () => {
     { name: 'requests only', r: { requests: { cpu: '500m', memory: '64Mi' } }, want: { cpu_shares: 512 } },
     {
       name: 'limits', r: { requests: { cpu: '250m' }, limits: { cpu: '1', memory: '128Mi' } },
-      want: { cpu_shares: 256, cpu_period: 100000, cpu_quota: 100000, memory_limit_in_bytes: 128 * 1024 * 1024 },
+      want: { cpu_shares: 256, cpu_period: 100000, cpu_quota: 100000, memory_limit_in_bytes: 128 * 1024 * 1024, memory_swap_limit_in_bytes: 128 * 1024 * 1024 },
     },
     { name: 'tiny cpu limit', r: { limits: { cpu: '1m' } }, want: { cpu_shares: 2, cpu_period: 100000, cpu_quota: 1000 } },
   ];
@@ -198,4 +200,62 @@ describe('container config', () => {
     assert.equal(host.linux?.security_context?.namespace_options?.network, 'NODE');
     assert.equal(host.hostname, undefined);
   });
+
+  const GI = 1024 ** 3;
+  const oomCases: Array<{ name: string; r: Container['resources']; capacity: number; want: number }> = [
+    { name: 'Guaranteed', r: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } }, capacity: 8 * GI, want: -997 },
+    { name: 'BestEffort', r: {}, capacity: 8 * GI, want: 1000 },
+    { name: 'Burstable 1Gi of 8Gi', r: { requests: { memory: '1Gi' } }, capacity: 8 * GI, want: 875 },
+    { name: 'Burstable without a memory request', r: { requests: { cpu: '100m' } }, capacity: 8 * GI, want: 999 },
+    { name: 'Burstable asking nearly everything', r: { requests: { memory: '8Gi' }, limits: { memory: '9Gi' } }, capacity: 8 * GI, want: 3 },
+    { name: 'Burstable, unknown capacity', r: { requests: { memory: '1Gi' } }, capacity: 0, want: 999 },
+  ];
+  for (const c of oomCases) {
+    it(`oom_score_adj: ${c.name}`, () => {
+      const ctr: Container = { name: 'x', resources: c.r };
+      assert.equal(oomScoreAdj(pod(ctr), ctr, c.capacity), c.want);
+    });
+  }
+
+  it('the container config carries resources with oom_score_adj (32Mi limit, 500m cpu limit)', () => {
+    const c: Container = { name: 'web', image: 'busybox', resources: { limits: { memory: '32Mi', cpu: '500m' } } };
+    const cfg = containerConfig(pod(c), c, { kind: 'regular', attempt: 0, env: ctx, memoryCapacity: 8 * GI });
+    // limits only: requests default to limits in the API, but here (no defaulting) the pod is Burstable.
+    assert.deepEqual(cfg.linux?.resources, { cpu_shares: 512, cpu_period: 100_000, cpu_quota: 50_000, memory_limit_in_bytes: 32 * 1024 * 1024, memory_swap_limit_in_bytes: 32 * 1024 * 1024, oom_score_adj: 999 });
+  });
+
+  const security: Array<{
+    name: string; c?: Container['securityContext']; p?: NonNullable<Pod['spec']>['securityContext']; image?: ImageUser;
+    want?: Partial<m.LinuxContainerSecurityContext>; error?: RegExp;
+  }> = [
+    { name: 'nothing: the image user', image: { uid: 5 }, want: { run_as_user: { value: 5 } } },
+    { name: 'nothing: the image user by name', image: { username: 'www' }, want: { run_as_username: 'www' } },
+    { name: 'pod runAsUser/runAsGroup', p: { runAsUser: 1000, runAsGroup: 3000 }, image: { uid: 0 }, want: { run_as_user: { value: 1000 }, run_as_group: { value: 3000 } } },
+    { name: 'the container wins over the pod', p: { runAsUser: 1000, runAsGroup: 3000 }, c: { runAsUser: 2000 }, want: { run_as_user: { value: 2000 }, run_as_group: { value: 3000 } } },
+    { name: 'runAsGroup alone: root with that group', c: { runAsGroup: 7 }, want: { run_as_user: { value: 0 }, run_as_group: { value: 7 } } },
+    { name: 'fsGroup then supplementalGroups', p: { fsGroup: 2000, supplementalGroups: [4000, 5000] }, want: { supplemental_groups: [2000, 4000, 5000] } },
+    {
+      name: 'capabilities, privileged, read-only rootfs',
+      c: { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] }, readOnlyRootFilesystem: true, privileged: true },
+      want: { capabilities: { add_capabilities: ['NET_ADMIN'], drop_capabilities: ['ALL'] }, readonly_rootfs: true, privileged: true },
+    },
+    { name: 'allowPrivilegeEscalation false → no_new_privs', c: { allowPrivilegeEscalation: false }, want: { no_new_privs: true } },
+    { name: 'allowPrivilegeEscalation true → no flag', c: { allowPrivilegeEscalation: true }, want: { no_new_privs: undefined } },
+    { name: 'runAsNonRoot with a non-root runAsUser', p: { runAsNonRoot: true }, c: { runAsUser: 1000 }, want: { run_as_user: { value: 1000 } } },
+    { name: 'runAsNonRoot, runAsUser 0', p: { runAsNonRoot: true }, c: { runAsUser: 0 }, error: /^container's runAsUser breaks non-root policy \(pod: "prod\/web", container: web\)$/ },
+    { name: 'runAsNonRoot, root image', c: { runAsNonRoot: true }, image: { uid: 0 }, error: /^container has runAsNonRoot and image will run as root \(pod: "prod\/web", container: web\)$/ },
+    { name: 'runAsNonRoot, image user by name', c: { runAsNonRoot: true }, image: { username: 'www' }, error: /image has non-numeric user \(www\), cannot verify user is non-root/ },
+  ];
+  for (const t of security) {
+    it(`security context: ${t.name}`, () => {
+      const c: Container = { name: 'web', image: 'busybox', ...(t.c ? { securityContext: t.c } : {}) };
+      const p = pod(c, t.p ? { securityContext: t.p } : {});
+      if (t.error) {
+        assert.throws(() => securityContext(p, c, t.image), (e: Error) => e instanceof ContainerConfigError && t.error!.test(e.message));
+        return;
+      }
+      const got = securityContext(p, c, t.image);
+      for (const [k, v] of Object.entries(t.want ?? {})) assert.deepEqual(got[k as keyof m.LinuxContainerSecurityContext], v, k);
+    });
+  }
 });

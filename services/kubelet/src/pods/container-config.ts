@@ -8,10 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Container, Pod } from '@tskube/api';
-import { isEnvVarName, milliValue, unitValue, isValidQuantity } from '@tskube/api';
+import { isEnvVarName, milliValue, podQOSClass, unitValue, isValidQuantity } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import type * as m from '../cri/index.js';
-import { ANNOTATION_CONTAINER_HASH, ANNOTATION_RESTART_COUNT, ANNOTATION_TERMINATION_GRACE } from './runtime-state.js';
+import {
+  ANNOTATION_CONTAINER_HASH, ANNOTATION_RESTART_COUNT, ANNOTATION_TERMINATION_GRACE, ANNOTATION_TERMINATION_MESSAGE_PATH,
+  ANNOTATION_TERMINATION_MESSAGE_POLICY, DEFAULT_TERMINATION_MESSAGE_PATH,
+} from './runtime-state.js';
 import type { ContainerKind } from './actions.js';
 import type { EnvObjects } from './env-sources.js';
 
@@ -268,8 +271,35 @@ const SHARES_PER_CPU = 1024;
 const QUOTA_PERIOD = 100_000;
 const MIN_QUOTA = 1000;
 
-/** Linux cgroup settings from requests/limits (upstream milliCPUToShares / milliCPUToQuota). */
-export function linuxResources(c: ReadonlyContainer): m.LinuxContainerResources {
+/** upstream guaranteedOOMScoreAdj / besteffortOOMScoreAdj (pkg/kubelet/qos/policy.go). */
+export const GUARANTEED_OOM_SCORE_ADJ = -997;
+export const BESTEFFORT_OOM_SCORE_ADJ = 1000;
+
+/**
+ * The container's oom_score_adj as upstream GetContainerOOMScoreAdjust: Guaranteed pods
+ * -997, BestEffort 1000; Burstable 1000 − 1000·memoryRequest/memoryCapacity, kept within
+ * [3, 999] so Burstable containers die after BestEffort ones and before Guaranteed ones.
+ * Without a known capacity a Burstable container gets 999.
+ */
+export function oomScoreAdj(pod: ReadonlyPod, c: ReadonlyContainer, memoryCapacity: number): number {
+  const qos = podQOSClass(pod.spec as Pod['spec']);
+  if (qos === 'Guaranteed') return GUARANTEED_OOM_SCORE_ADJ;
+  if (qos === 'BestEffort') return BESTEFFORT_OOM_SCORE_ADJ;
+  const q = c.resources?.requests?.memory;
+  const request = q !== undefined && isValidQuantity(q) ? unitValue(q) : 0;
+  const adj = memoryCapacity > 0 ? BESTEFFORT_OOM_SCORE_ADJ - Math.floor((1000 * request) / memoryCapacity) : BESTEFFORT_OOM_SCORE_ADJ;
+  if (adj < 1000 + GUARANTEED_OOM_SCORE_ADJ) return 1000 + GUARANTEED_OOM_SCORE_ADJ;
+  if (adj >= BESTEFFORT_OOM_SCORE_ADJ) return BESTEFFORT_OOM_SCORE_ADJ - 1;
+  return adj;
+}
+
+/**
+ * Linux cgroup settings from requests/limits (upstream milliCPUToShares / milliCPUToQuota):
+ * cpu_shares = request·1024/1000 (min 2; the limit stands in for a missing request), a cpu
+ * limit gives cpu_quota = limit·100000/1000 (min 1000) with cpu_period 100000, a memory
+ * limit gives memory_limit_in_bytes and the same memory_swap_limit_in_bytes (no swap). `oomScoreAdj` is passed through when given.
+ */
+export function linuxResources(c: ReadonlyContainer, oomScore?: number): m.LinuxContainerResources {
   const req = c.resources?.requests ?? {};
   const lim = c.resources?.limits ?? {};
   const cpuReq = req.cpu !== undefined && isValidQuantity(req.cpu) ? milliValue(req.cpu) : lim.cpu !== undefined && isValidQuantity(lim.cpu) ? milliValue(lim.cpu) : 0;
@@ -285,8 +315,77 @@ export function linuxResources(c: ReadonlyContainer): m.LinuxContainerResources 
   }
   if (lim.memory !== undefined && isValidQuantity(lim.memory)) {
     const bytes = unitValue(lim.memory);
-    if (bytes > 0) out.memory_limit_in_bytes = bytes;
+    if (bytes > 0) {
+      out.memory_limit_in_bytes = bytes;
+      // No swap for containers (upstream's NoSwap: swap limit = memory limit).
+      out.memory_swap_limit_in_bytes = bytes;
+    }
   }
+  if (oomScore !== undefined) out.oom_score_adj = oomScore;
+  return out;
+}
+
+// ---- security context -------------------------------------------------------------------
+
+/** The image's default user (CRI Image.uid / username), for runAsNonRoot and runAsGroup. */
+export interface ImageUser {
+  uid?: number;
+  username?: string;
+}
+
+/**
+ * The container's Linux security context as upstream determineEffectiveSecurityContext +
+ * convertToRuntimeSecurityContext: container fields win over the pod's (runAsUser,
+ * runAsGroup, runAsNonRoot); supplemental groups are the pod's fsGroup then
+ * supplementalGroups; capabilities add/drop, privileged, readOnlyRootFilesystem as given;
+ * no_new_privs only for an explicit allowPrivilegeEscalation: false. Without runAsUser the
+ * image's user is used (uid, else username), so runAsGroup always has a user to go with.
+ * runAsNonRoot is verified as upstream verifyRunAsNonRoot (a ContainerConfigError).
+ */
+export function securityContext(pod: ReadonlyPod, c: ReadonlyContainer, imageUser: ImageUser | undefined): m.LinuxContainerSecurityContext {
+  const sc = c.securityContext;
+  const psc = pod.spec?.securityContext;
+  const runAsUser = sc?.runAsUser ?? psc?.runAsUser;
+  const runAsGroup = sc?.runAsGroup ?? psc?.runAsGroup;
+  const runAsNonRoot = sc?.runAsNonRoot ?? psc?.runAsNonRoot;
+  const podName = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+  if (runAsNonRoot) {
+    if (runAsUser !== undefined) {
+      if (runAsUser === 0) throw new ContainerConfigError(`container's runAsUser breaks non-root policy (pod: "${podName}", container: ${c.name})`);
+    } else if (imageUser?.uid !== undefined) {
+      if (imageUser.uid === 0) throw new ContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${podName}", container: ${c.name})`);
+    } else if (imageUser?.username) {
+      throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${imageUser.username}), cannot verify user is non-root (pod: "${podName}", container: ${c.name})`);
+    } else {
+      throw new ContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${podName}", container: ${c.name})`);
+    }
+  }
+  const groups: number[] = [];
+  if (psc?.fsGroup !== undefined) groups.push(psc.fsGroup);
+  for (const g of psc?.supplementalGroups ?? []) groups.push(g);
+  const add = [...(sc?.capabilities?.add ?? [])];
+  const drop = [...(sc?.capabilities?.drop ?? [])];
+  const out: m.LinuxContainerSecurityContext = {
+    privileged: sc?.privileged ?? false,
+    readonly_rootfs: sc?.readOnlyRootFilesystem ?? false,
+    namespace_options: {
+      network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
+      pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+      ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
+    },
+  };
+  if (runAsUser !== undefined) out.run_as_user = { value: runAsUser };
+  else if (imageUser?.uid !== undefined) out.run_as_user = { value: imageUser.uid };
+  else if (imageUser?.username) out.run_as_username = imageUser.username;
+  if (runAsGroup !== undefined) {
+    // A group needs a user to go with it (CRI: run_as_group alone is an error); an image
+    // without a user runs as root.
+    if (!out.run_as_user && !out.run_as_username) out.run_as_user = { value: 0 };
+    out.run_as_group = { value: runAsGroup };
+  }
+  if (groups.length) out.supplemental_groups = groups;
+  if (add.length || drop.length) out.capabilities = { add_capabilities: add, drop_capabilities: drop };
+  if (sc?.allowPrivilegeEscalation === false && !sc.privileged) out.no_new_privs = true;
   return out;
 }
 
@@ -304,27 +403,16 @@ export interface ContainerConfigInput {
   onInvalidNames?: (message: string) => void;
   /** The container's volume mounts (volumes/volume-manager.ts), host paths already resolved. */
   mounts?: m.Mount[];
+  /** The image's default user (CRI ImageStatus), for runAsNonRoot and runAsGroup. */
+  imageUser?: ImageUser;
+  /** Node memory capacity in bytes, for a Burstable container's oom_score_adj. */
+  memoryCapacity?: number;
 }
 
 export function containerConfig(pod: ReadonlyPod, c: ReadonlyContainer, input: ContainerConfigInput): m.ContainerConfig {
   const envs = containerEnv(pod, c, input.env, { allocatable: input.allocatable, objects: input.objects, onInvalidNames: input.onInvalidNames });
   const vars = new Map(envs.map((kv) => [kv.key, kv.value]));
-  const sc = c.securityContext;
-  const psc = pod.spec?.securityContext;
-  const runAsUser = sc?.runAsUser ?? psc?.runAsUser;
-  const runAsGroup = sc?.runAsGroup ?? psc?.runAsGroup;
-  const security: m.LinuxContainerSecurityContext = {
-    privileged: sc?.privileged ?? false,
-    readonly_rootfs: sc?.readOnlyRootFilesystem ?? false,
-    namespace_options: {
-      network: pod.spec?.hostNetwork ? 'NODE' : 'POD',
-      pid: pod.spec?.hostPID ? 'NODE' : pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
-      ipc: pod.spec?.hostIPC ? 'NODE' : 'POD',
-    },
-    ...(runAsUser !== undefined ? { run_as_user: { value: runAsUser } } : {}),
-    ...(runAsGroup !== undefined ? { run_as_group: { value: runAsGroup } } : {}),
-    ...(psc?.supplementalGroups?.length ? { supplemental_groups: [...psc.supplementalGroups] } : {}),
-  };
+  const security = securityContext(pod, c, input.imageUser);
   return {
     metadata: { name: c.name, attempt: input.attempt },
     image: { image: c.image ?? '', user_specified_image: c.image ?? '' },
@@ -338,12 +426,13 @@ export function containerConfig(pod: ReadonlyPod, c: ReadonlyContainer, input: C
       [ANNOTATION_CONTAINER_HASH]: containerHash(c),
       [ANNOTATION_RESTART_COUNT]: String(input.attempt),
       [ANNOTATION_TERMINATION_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
-      'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log',
+      [ANNOTATION_TERMINATION_MESSAGE_PATH]: c.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
+      [ANNOTATION_TERMINATION_MESSAGE_POLICY]: c.terminationMessagePolicy ?? 'File',
     },
     log_path: `${c.name}/${input.attempt}.log`,
     stdin: c.stdin ?? false,
     stdin_once: c.stdinOnce ?? false,
     tty: c.tty ?? false,
-    linux: { resources: linuxResources(c), security_context: security },
+    linux: { resources: linuxResources(c, oomScoreAdj(pod, c, input.memoryCapacity ?? 0)), security_context: security },
   };
 }

@@ -17,6 +17,9 @@ export type ContainerRunState = 'created' | 'running' | 'exited' | 'unknown';
 export const ANNOTATION_CONTAINER_HASH = 'io.kubernetes.container.hash';
 export const ANNOTATION_RESTART_COUNT = 'io.kubernetes.container.restartCount';
 export const ANNOTATION_TERMINATION_GRACE = 'io.kubernetes.pod.terminationGracePeriod';
+export const ANNOTATION_TERMINATION_MESSAGE_PATH = 'io.kubernetes.container.terminationMessagePath';
+export const ANNOTATION_TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.terminationMessagePolicy';
+export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
 export interface RuntimeContainer {
   id: string;
@@ -39,6 +42,11 @@ export interface RuntimeContainer {
   /** Spec hash annotation ("" when the container was made without one). */
   hash: string;
   sandboxId: string;
+  /** terminationMessagePath and terminationMessagePolicy from the instance's annotations ("" if absent). */
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
+  /** Host path of the mount at terminationMessagePath, if the instance has one. */
+  terminationMessageHostPath?: string;
 }
 
 export interface RuntimeSandbox {
@@ -134,6 +142,7 @@ export async function readRuntimePod(runtime: ContainerRuntime, uid: string, nam
   for (const x of statuses) {
     if (!x?.st) continue;
     const { c, st } = x;
+    const tmPath = st.annotations[ANNOTATION_TERMINATION_MESSAGE_PATH] ?? '';
     containers.push({
       id: st.id,
       name: st.metadata?.name || st.labels[LABEL_CONTAINER_NAME] || '',
@@ -149,6 +158,9 @@ export async function readRuntimePod(runtime: ContainerRuntime, uid: string, nam
       imageRef: st.image_ref || st.image_id,
       hash: st.annotations[ANNOTATION_CONTAINER_HASH] ?? c.annotations[ANNOTATION_CONTAINER_HASH] ?? '',
       sandboxId: c.pod_sandbox_id,
+      terminationMessagePath: tmPath,
+      terminationMessagePolicy: st.annotations[ANNOTATION_TERMINATION_MESSAGE_POLICY] ?? '',
+      terminationMessageHostPath: (tmPath && (st.mounts ?? []).find((mt) => mt.container_path === tmPath)?.host_path) || '',
     });
   }
   containers.sort(newestFirst);

@@ -41,7 +41,10 @@ import type { ObjectSource } from '../volumes/object-cache.js';
 import type { PodVolumes } from '../volumes/volume-manager.js';
 import type { ImageManager } from './images.js';
 import { HookRunner, type LifecycleHandler } from './lifecycle.js';
-import { readRuntimePod, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, readRuntimePod, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
+import { createTerminationLogFile, TerminationMessages } from './termination-message.js';
+import { isRestartableInitContainer } from './actions.js';
+import { unitValue, isValidQuantity } from '@tskube/api';
 
 type ReadonlyPod = DeepReadonly<Pod>;
 
@@ -93,7 +96,12 @@ export interface NodeView {
   hostIPs(): string[];
   /** Node allocatable, for resourceFieldRef limits left unset. */
   allocatable(): Readonly<Record<string, string>>;
+  /** Node capacity (memory: a Burstable container's oom_score_adj); allocatable when absent. */
+  capacity?(): Readonly<Record<string, string>>;
 }
+
+/** upstream active_deadline.go: the reason and message of a pod failed for activeDeadlineSeconds. */
+export const DEADLINE_EXCEEDED = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } as const;
 
 export interface PodSyncerOptions {
   runtime: ContainerRuntime;
@@ -128,6 +136,12 @@ export interface PodSyncerOptions {
    * with the pod. Without it volumes are ignored (simulated nodes).
    */
   volumes?: PodVolumes;
+  /**
+   * Kubelet root directory (the same path for the engine): termination-message files are
+   * created under `<root>/pods/<uid>/containers/` and bind-mounted at terminationMessagePath.
+   * Without it no file is mounted (FallbackToLogsOnError still reads the logs).
+   */
+  rootDir?: string;
 }
 
 interface StartOutcome {
@@ -141,10 +155,12 @@ export class PodSyncer {
   private readonly running = new Set<string>();
   private readonly log: Logger;
   private readonly hooks: HookRunner;
+  private readonly messages: TerminationMessages;
 
   constructor(private readonly o: PodSyncerOptions) {
     this.log = o.logger.child({ subsystem: 'pods' });
     this.hooks = new HookRunner(o.runtime);
+    this.messages = new TerminationMessages(o.runtime);
   }
 
   /** The waiting reasons recorded for a pod's containers (read-only view). */
@@ -158,8 +174,23 @@ export class PodSyncer {
     return r;
   }
 
-  private read(pod: ReadonlyPod): Promise<RuntimePodStatus> {
-    return readRuntimePod(this.o.runtime, pod.metadata?.uid ?? '', pod.metadata?.name ?? '', pod.metadata?.namespace ?? '');
+  private async read(pod: ReadonlyPod): Promise<RuntimePodStatus> {
+    const rs = await readRuntimePod(this.o.runtime, pod.metadata?.uid ?? '', pod.metadata?.name ?? '', pod.metadata?.namespace ?? '');
+    await this.messages.fill(rs);
+    return rs;
+  }
+
+  /**
+   * upstream activeDeadlineHandler: when the pod has activeDeadlineSeconds and has been active
+   * (since status.startTime) that long, the eviction to apply; else when the deadline falls.
+   */
+  private deadline(pod: ReadonlyPod): { exceeded: boolean; inMs?: number } {
+    const ads = pod.spec?.activeDeadlineSeconds;
+    if (ads === undefined || ads === null) return { exceeded: false };
+    const start = this.o.statusManager.get(pod.metadata?.uid ?? '')?.startTime ?? pod.status?.startTime;
+    if (!start) return { exceeded: false, inMs: ads * 1000 };
+    const left = Date.parse(start) + ads * 1000 - this.o.clock.now();
+    return left <= 0 ? { exceeded: true } : { exceeded: false, inMs: left };
   }
 
   private generate(pod: ReadonlyPod, rs: RuntimePodStatus, podIsTerminal: boolean, reason?: TerminatingOptions['reason']) {
@@ -168,6 +199,7 @@ export class PodSyncer {
       pod, runtime: rs, oldStatus: this.o.statusManager.get(uid), reasons: this.reasonsOf(uid), podIsTerminal,
       hostIPs: this.o.node.hostIPs(), runtimeName: this.o.runtimeName(), now: this.o.clock.now(),
       readiness: this.o.readiness, probes: this.o.prober, terminationReason: reason,
+      ...(this.deadline(pod).exceeded ? { evict: { ...DEADLINE_EXCEEDED } } : {}),
     });
   }
 
@@ -195,7 +227,10 @@ export class PodSyncer {
       this.noteRunning(uid, next.phase);
       await this.prune(after);
     }
-    return { terminal: false, requeueAfterMs: applied.requeueAfterMs };
+    // Sync again when the active deadline falls.
+    const dl = this.deadline(pod).inMs;
+    const requeue = dl === undefined ? applied.requeueAfterMs : Math.min(applied.requeueAfterMs ?? dl, dl + 50);
+    return { terminal: false, requeueAfterMs: requeue };
   }
 
   private noteRunning(uid: string, phase: string | undefined): void {
@@ -250,8 +285,8 @@ export class PodSyncer {
       const r = await this.startContainer(pod, start, sandboxId, sbConfig, ips);
       if (r.started) changed = true;
       if (r.requeueAfterMs !== undefined) later(r.requeueAfterMs);
-      // An init container that did not start blocks the rest.
-      if (start.kind === 'init' && !r.started) break;
+      // A regular init container that did not start blocks the rest; a sidecar does not.
+      if (start.kind === 'init' && !r.started && !isRestartableInitContainer(pod.spec?.initContainers?.[start.index])) break;
     }
     return { changed, requeueAfterMs: requeue };
   }
@@ -289,9 +324,16 @@ export class PodSyncer {
     let config;
     try {
       const objects = this.o.objects ? await fetchEnvObjects(pod, spec, this.o.objects) : undefined;
-      const mounts = this.o.volumes ? await this.o.volumes.mountsFor(pod, spec) : undefined;
+      const mounts = this.o.volumes ? await this.o.volumes.mountsFor(pod, spec) : [];
+      const tmPath = spec.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+      if (this.o.rootDir && tmPath && !mounts.some((mt) => mt.container_path === tmPath)) {
+        const host = await createTerminationLogFile(this.o.rootDir, uid, spec.name);
+        mounts.push({ container_path: tmPath, host_path: host, readonly: false });
+      }
+      const mem = (this.o.node.capacity?.() ?? this.o.node.allocatable()).memory;
       config = containerConfig(pod, spec, {
         kind: start.kind, attempt: start.attempt, allocatable: this.o.node.allocatable(), objects, mounts,
+        imageUser: img.user, memoryCapacity: mem !== undefined && isValidQuantity(mem) ? unitValue(mem) : 0,
         onInvalidNames: (msg) => this.o.events.pod(pod, 'Warning', Reason.InvalidEnvironmentVariableNames, msg),
         env: { nodeName: this.o.node.name, hostIP: hostIPs[0] ?? '', podIP: ips[0] ?? '', podIPs: [...ips] },
       });
@@ -382,12 +424,30 @@ export class PodSyncer {
    * running. `graceSeconds` overrides every container's own grace period (termination).
    */
   private async killPodContainers(pod: ReadonlyPod, rs: RuntimePodStatus, graceSeconds: number | undefined, exact: boolean): Promise<boolean> {
-    const inits = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+    const initSpecs = pod.spec?.initContainers ?? [];
+    const inits = new Set(initSpecs.map((c) => c.name));
+    const sidecarOrder = initSpecs.filter(isRestartableInitContainer).map((c) => c.name);
     const live = rs.containers.filter((c) => c.state === 'running' || c.state === 'unknown');
-    const results = await Promise.allSettled(live.map((c) =>
-      this.killContainer(pod, { kind: inits.has(c.name) ? 'init' : 'regular', name: c.name, id: c.id, running: c.state === 'running' }, {
-        ...(graceSeconds !== undefined ? { graceSeconds } : {}), exact, podIPs: rs.ips,
-      })));
+    const began = performance.now();
+    const kill = (c: RuntimeContainer, sidecar = false): Promise<void> => {
+      let grace = graceSeconds;
+      if (sidecar) {
+        // Sidecars get what is left of the grace period after the app containers stopped.
+        const spec = initSpecs.find((x) => x.name === c.name);
+        const base = graceSeconds ?? containerKillGrace(pod, spec);
+        grace = Math.max(0, base - Math.floor((performance.now() - began) / 1000));
+      }
+      return this.killContainer(pod, { kind: inits.has(c.name) ? 'init' : 'regular', name: c.name, id: c.id, running: c.state === 'running' }, {
+        ...(grace !== undefined ? { graceSeconds: grace } : {}), exact, podIPs: rs.ips,
+      });
+    };
+    // App (and regular init) containers first, in parallel; then the sidecars, the last
+    // started first, so they serve the app until it is gone (upstream 1.29+ ordering).
+    const first = live.filter((c) => !sidecarOrder.includes(c.name));
+    const results = await Promise.allSettled(first.map((c) => kill(c)));
+    for (const name of [...sidecarOrder].reverse()) {
+      for (const c of live.filter((x) => x.name === name)) results.push(...await Promise.allSettled([kill(c, true)]));
+    }
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       this.o.events.pod(pod, 'Warning', Reason.FailedKillPod, `error killing pod: ${errorMessage(failed.reason)}`);
@@ -451,6 +511,7 @@ export class PodSyncer {
     this.running.delete(uid);
     this.o.backoff.forgetPrefix(`${uid}/`);
     this.o.images.forgetPod(uid);
+    this.messages.forget(uid);
     this.o.statusManager.forget(uid);
   }
 }

@@ -244,3 +244,74 @@ describe('terminatedPodStatus', () => {
     assert.equal(cond(t, 'Ready')?.reason, 'PodFailed');
   });
 });
+
+describe('generatePodStatus: sidecars and eviction', () => {
+  const sidecarPod = (policy = 'Always', inits: Array<{ name: string; sidecar?: boolean }> = [{ name: 'proxy', sidecar: true }]): Pod => pod({
+    restartPolicy: policy,
+    initContainers: inits.map((c) => ({ name: c.name, image: 'local/busybox:1', ...(c.sidecar ? { restartPolicy: 'Always' } : {}) })),
+  });
+
+  const cases: Array<{
+    name: string; p: Pod; containers: RuntimeContainer[]; terminal?: boolean;
+    phase: string; conds: string[]; init?: Array<[string, boolean, boolean]>;
+  }> = [
+    {
+      name: 'sidecar running, app not started yet: Pending, Initialized',
+      p: sidecarPod(), containers: [ctr('proxy')], phase: 'Pending',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=False/ContainersNotReady', 'ContainersReady=False/ContainersNotReady', 'PodScheduled=True'],
+      init: [['proxy', true, true]],
+    },
+    {
+      name: 'sidecar and app running: Running and Ready; the sidecar is ready and started',
+      p: sidecarPod(), containers: [ctr('proxy'), ctr('web')], phase: 'Running',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True'],
+      init: [['proxy', true, true]],
+    },
+    {
+      name: 'a regular init container still running after the sidecar: not Initialized',
+      p: sidecarPod('Always', [{ name: 'proxy', sidecar: true }, { name: 'setup' }]), containers: [ctr('proxy'), ctr('setup')], phase: 'Pending',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=False/ContainersNotInitialized', 'Ready=False/ContainersNotReady', 'ContainersReady=False/ContainersNotReady', 'PodScheduled=True'],
+      init: [['proxy', true, true], ['setup', false, true]],
+    },
+    {
+      name: 'sidecar exited while the app runs: still Running, not ready',
+      p: sidecarPod(), containers: [ctr('proxy', { state: 'exited', exitCode: 1, finishedAt: T0 + 5000 }), ctr('web')], phase: 'Running',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=False/ContainersNotReady', 'ContainersReady=False/ContainersNotReady', 'PodScheduled=True'],
+      init: [['proxy', false, false]],
+    },
+    {
+      name: 'Never: the app succeeded, sidecar still running → Running until the kubelet stops it',
+      p: sidecarPod('Never'), containers: [ctr('proxy'), ctr('web', { state: 'exited', exitCode: 0, finishedAt: T0 + 5000 })], phase: 'Running',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=False/ContainersNotReady', 'ContainersReady=False/ContainersNotReady', 'PodScheduled=True'],
+    },
+    {
+      name: 'Never: the app succeeded, sidecar stopped (137) → Succeeded (the sidecar does not count)',
+      p: sidecarPod('Never'), containers: [ctr('proxy', { state: 'exited', exitCode: 137, finishedAt: T0 + 6000 }), ctr('web', { state: 'exited', exitCode: 0, finishedAt: T0 + 5000 })],
+      terminal: true, phase: 'Succeeded',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True/PodCompleted', 'Ready=False/PodCompleted', 'ContainersReady=False/PodCompleted', 'PodScheduled=True'],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const s = gen(c.p, runtime(c.containers), { podIsTerminal: c.terminal ?? false });
+      assert.equal(s.phase, c.phase);
+      assert.deepEqual(condSummary(s), c.conds);
+      if (c.init) assert.deepEqual(s.initContainerStatuses?.map((x) => [x.name, x.ready, x.started]), c.init);
+    });
+  }
+
+  it('evict (activeDeadlineSeconds): Failed with the reason and message, kept while terminating', () => {
+    const evict = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+    const s = gen(pod(), runtime([ctr('web')]), { evict });
+    assert.deepEqual([s.phase, s.reason, s.message], ['Failed', evict.reason, evict.message]);
+    assert.equal(cond(s, 'Ready')?.reason, 'PodFailed');
+    // Terminating: the container was killed (137); the old status already says Failed/DeadlineExceeded.
+    const t = gen(pod(), runtime([ctr('web', { state: 'exited', exitCode: 0, finishedAt: NOW })]), { evict, oldStatus: s, podIsTerminal: true });
+    assert.deepEqual([t.phase, t.reason], ['Failed', 'DeadlineExceeded']);
+    // A pod that already Succeeded is not turned into a failure.
+    const done = gen(pod({ restartPolicy: 'Never' }), runtime([ctr('web', { state: 'exited', exitCode: 0, finishedAt: NOW })]), {
+      evict, oldStatus: { phase: 'Succeeded' },
+    });
+    assert.equal(done.phase, 'Succeeded');
+  });
+});

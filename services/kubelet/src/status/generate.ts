@@ -23,7 +23,7 @@ import type { ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } fr
 import { podQOSClass, rfc3339 } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import { clone } from '@tskube/client';
-import { podSandboxChanged, shouldContainerBeRestarted } from '../pods/actions.js';
+import { isRestartableInitContainer, podSandboxChanged, shouldContainerBeRestarted } from '../pods/actions.js';
 import type { RuntimeContainer, RuntimePodStatus } from '../pods/runtime-state.js';
 
 export interface WaitingReason {
@@ -53,6 +53,12 @@ export interface GenerateInput {
    * phase's reason and message, and a condition to add (DisruptionTarget).
    */
   terminationReason?: { reason: string; message: string; condition?: PodCondition };
+  /**
+   * Something in the kubelet wants the pod failed (upstream PodSyncHandlers.ShouldEvict, e.g.
+   * activeDeadlineSeconds): the phase becomes Failed with this reason and message, unless
+   * the pod is already in a terminal phase.
+   */
+  evict?: { reason: string; message: string };
 }
 
 /**
@@ -120,7 +126,7 @@ function convertInstance(cs: RuntimeContainer, old: DeepReadonly<ContainerStatus
 
 function convertStatuses(
   input: GenerateInput,
-  specs: readonly DeepReadonly<{ name: string; image?: string }>[],
+  specs: readonly DeepReadonly<{ name: string; image?: string; restartPolicy?: string }>[],
   previous: readonly DeepReadonly<ContainerStatus>[] | undefined,
   isInit: boolean,
 ): Status[] {
@@ -171,7 +177,7 @@ function convertStatuses(
   }
   // Containers that will be (re)started show why they are not running yet.
   for (const c of input.podIsTerminal ? [] : specs) {
-    if (isInit) {
+    if (isInit && c.restartPolicy !== 'Always') {
       const latest = runtime.containers.find((x) => x.name === c.name);
       if (latest && latest.state === 'exited' && latest.exitCode === 0) continue;
     }
@@ -182,10 +188,13 @@ function convertStatuses(
     if (st.state.terminated) st.lastState = st.state;
     st.state = { waiting: { reason: why.reason, ...(why.message ? { message: why.message } : {}) } };
   }
+  const sidecars = new Set(isInit ? specs.filter((c) => c.restartPolicy === 'Always').map((c) => c.name) : []);
   for (const st of statuses.values()) {
     const running = st.state.running !== undefined;
     st.started = running;
-    if (isInit) st.ready = st.state.terminated?.exitCode === 0;
+    // A sidecar is started and ready while it runs (its probes are not run yet).
+    if (sidecars.has(st.name)) st.ready = running;
+    else if (isInit) st.ready = st.state.terminated?.exitCode === 0;
     else if (running && st.containerID) {
       const id = st.containerID.slice(st.containerID.indexOf('://') + 3);
       if (input.probes) {
@@ -206,13 +215,27 @@ function hasAnyRegularContainerStarted(pod: DeepReadonly<Pod>, statuses: readonl
     || (s.state.waiting !== undefined && s.lastState?.terminated !== undefined)));
 }
 
-/** upstream getPhase (without restartable init containers). */
+/**
+ * upstream getPhase, with restartable init containers (sidecars): a running sidecar counts as
+ * running (pending until started), an exited one is ignored, one waiting for its first start
+ * keeps the pod Pending unless an app container already ran.
+ */
 export function podPhase(pod: DeepReadonly<Pod>, statuses: readonly Status[], podIsTerminal: boolean): string {
   const byName = new Map(statuses.map((s) => [s.name, s]));
   let pendingInit = 0;
+  let pendingSidecars = 0;
   let failedInit = 0;
+  let unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
   for (const c of pod.spec?.initContainers ?? []) {
     const s = byName.get(c.name);
+    if (isRestartableInitContainer(c)) {
+      if (!s) { unknown++; continue; }
+      if (s.state.running) { if (!s.started) pendingSidecars++; running++; }
+      else if (s.state.terminated) { /* an exited sidecar does not count */ }
+      else if (s.state.waiting) { if (!s.lastState?.terminated) pendingSidecars++; }
+      else { pendingSidecars++; unknown++; }
+      continue;
+    }
     if (!s) { pendingInit++; continue; }
     if (s.state.running) pendingInit++;
     else if (s.state.terminated) { if (s.state.terminated.exitCode !== 0) failedInit++; }
@@ -221,7 +244,6 @@ export function podPhase(pod: DeepReadonly<Pod>, statuses: readonly Status[], po
       else pendingInit++;
     } else pendingInit++;
   }
-  let unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
   for (const c of pod.spec?.containers ?? []) {
     const s = byName.get(c.name);
     if (!s) { unknown++; continue; }
@@ -232,7 +254,9 @@ export function podPhase(pod: DeepReadonly<Pod>, statuses: readonly Status[], po
   }
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (failedInit > 0 && policy === 'Never') return 'Failed';
-  if ((pendingInit > 0 && !hasAnyRegularContainerStarted(pod, statuses)) || waiting > 0) return 'Pending';
+  // Initialization still under way keeps the pod Pending, unless an app container already ran
+  // (sidecars restarting after initialization do not send the pod back to Pending).
+  if ((pendingInit + pendingSidecars > 0 && !hasAnyRegularContainerStarted(pod, statuses)) || waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
     if (podIsTerminal) return stopped === succeeded ? 'Succeeded' : 'Failed';
@@ -251,7 +275,7 @@ function initializedCondition(pod: DeepReadonly<Pod>, all: readonly Status[], ph
   for (const c of pod.spec?.initContainers ?? []) {
     const s = byName.get(c.name);
     if (!s) { unknown.push(c.name); continue; }
-    if (!s.ready) incomplete.push(c.name);
+    if (isRestartableInitContainer(c) ? !s.started : !s.ready) incomplete.push(c.name);
   }
   if (phase === 'Succeeded' && unknown.length === 0) return { type: 'Initialized', status: 'True', reason: 'PodCompleted' };
   if (hasAnyRegularContainerStarted(pod, all)) return { type: 'Initialized', status: 'True' };
@@ -266,7 +290,7 @@ function containersReadyCondition(pod: DeepReadonly<Pod>, statuses: readonly Sta
   const byName = new Map(statuses.map((s) => [s.name, s]));
   const unknown: string[] = [];
   const unready: string[] = [];
-  for (const c of pod.spec?.containers ?? []) {
+  for (const c of [...(pod.spec?.initContainers ?? []).filter(isRestartableInitContainer), ...(pod.spec?.containers ?? [])]) {
     const s = byName.get(c.name);
     if (!s) unknown.push(c.name);
     else if (!s.ready) unready.push(c.name);
@@ -312,8 +336,15 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
   }
   if (isTerminalPhase(apiPhase) && phase !== apiPhase) phase = apiPhase!;
 
+  // Evicting wins over the computed phase, but not over a terminal phase reached otherwise.
+  const otherwiseTerminal = (p: string | undefined, r: string | undefined): boolean => isTerminalPhase(p) && !(p === 'Failed' && r === input.evict?.reason);
+  const evicted = input.evict !== undefined && !otherwiseTerminal(old?.phase, old?.reason) && !otherwiseTerminal(apiPhase, pod.status?.reason);
+  if (evicted) phase = 'Failed';
   const status: PodStatus = { phase };
-  if (input.terminationReason && isTerminalPhase(phase)) {
+  if (evicted && input.evict) {
+    status.reason = input.evict.reason;
+    status.message = input.evict.message;
+  } else if (input.terminationReason && isTerminalPhase(phase)) {
     status.reason = input.terminationReason.reason;
     status.message = input.terminationReason.message;
   } else if (old?.phase === phase) {
@@ -335,7 +366,7 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
   }
   const podReadyToStart: PodCondition = { type: 'PodReadyToStartContainers', status: podSandboxChanged(pod, runtime).changed ? 'False' : 'True' };
   const initialized = initializedCondition(pod, all, phase);
-  const containersReady = containersReadyCondition(pod, containerStatuses, phase);
+  const containersReady = containersReadyCondition(pod, all, phase);
   const ready = readyCondition(pod, conditions, containersReady);
   const scheduled: PodCondition = { type: 'PodScheduled', status: 'True' };
   const oldConditions = old?.conditions ?? [];

@@ -8,6 +8,8 @@
  *   replaced: nothing is written), keep the conditions the kubelet does not own from the
  *   server's copy, and PUT …/status with the server's resourceVersion, retrying on conflict
  *   (up to 5 times, re-reading each time). A pod that is gone is not an error.
+ * - A static pod's status is written to its mirror pod: the API pod whose
+ *   `kubernetes.io/config.mirror` annotation is the static pod's UID.
  * - `get(uid)`: the status generated last (for the logs endpoint and the next generation).
  * - `deletePod(pod)`: the final delete of a terminated pod: gracePeriodSeconds 0 with a UID
  *   precondition, so a new pod of the same name is never hit. NotFound/Conflict are success.
@@ -22,6 +24,10 @@ const KUBELET_CONDITIONS = new Set(['PodScheduled', 'Ready', 'Initialized', 'Con
 /** Conditions others own but the kubelet may set (upstream PodConditionsSharedByKubelet). */
 const SHARED_CONDITIONS = new Set(['DisruptionTarget']);
 const MAX_CONFLICT_RETRIES = 5;
+/** kubernetes.io/config.mirror: on a mirror pod, the UID (hash) of the static pod it shows. */
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+/** kubernetes.io/config.source: "file" on a static pod. */
+const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 
 interface Cached {
   status: PodStatus;
@@ -46,8 +52,22 @@ export class StatusManager {
     return this.cache.get(uid)?.status;
   }
 
-  /** Resolves true when a write was sent, false when nothing changed or the pod is gone. */
+  /**
+   * Resolves true when a write was sent, false when nothing changed or the pod is gone. For a
+   * static pod a failed write is not an error (it runs without the apiserver; the status is
+   * written once the mirror pod can be reached): it resolves false and is retried later.
+   */
   async setPodStatus(pod: DeepReadonly<Pod>, status: PodStatus): Promise<boolean> {
+    if (pod.metadata?.annotations?.[SOURCE_ANNOTATION] !== 'file') return this.write(pod, status);
+    try {
+      return await this.write(pod, status);
+    } catch (err) {
+      this.log.debug('static pod status not written', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: String(err) });
+      return false;
+    }
+  }
+
+  private async write(pod: DeepReadonly<Pod>, status: PodStatus): Promise<boolean> {
     const uid = pod.metadata?.uid ?? '';
     const cached = this.cache.get(uid);
     if (cached?.written && jsonEqual(cached.status, status)) return false;
@@ -63,7 +83,8 @@ export class StatusManager {
         if (isApiError(err, 'NotFound')) return false;
         throw err;
       }
-      if (current.metadata?.uid !== uid) return false;
+      // A static pod's status goes to its mirror pod (upstream translatePodUID).
+      if (current.metadata?.uid !== uid && current.metadata?.annotations?.[MIRROR_ANNOTATION] !== uid) return false;
       const merged = mergeStatus(current.status, status);
       if (jsonEqual(current.status ?? {}, merged)) {
         this.cache.set(uid, { status, written: true });
@@ -92,6 +113,12 @@ export class StatusManager {
       if (isApiError(err, 'NotFound') || isApiError(err, 'Conflict')) return;
       throw err;
     }
+  }
+
+  /** The next setPodStatus writes even if the status is unchanged (a static pod's mirror was recreated). */
+  markStale(uid: string): void {
+    const c = this.cache.get(uid);
+    if (c) c.written = false;
   }
 
   forget(uid: string): void {

@@ -67,7 +67,7 @@ export const CORE_MODULES: ResourceModule[] = [
       token: new TokenRest(ctx.def, {
         serviceAccounts: ctx.store!,
         storeFor: (kind) => ctx.storeFor('', kind),
-        signer: new ServiceAccountTokenSigner(ctx.deps.serviceAccountKey),
+        signer: ctx.deps.serviceAccountSigner ?? new ServiceAccountTokenSigner(ctx.deps.serviceAccountKey),
       }),
     }),
   },

@@ -2,8 +2,8 @@
  * POST serviceaccounts/<name>/token (authentication.k8s.io/v1 TokenRequest, upstream
  * pkg/registry/core/serviceaccount/storage/token.go): issues a service account JWT signed with
  * the cluster's service account key (RS256, `kid` = base64url SHA-256 of the public key's DER,
- * claims as upstream's pkg/serviceaccount/claims.go). Tokens are not yet accepted for
- * authentication (a later issue verifies them with the same public key).
+ * claims as upstream's pkg/serviceaccount/claims.go). The apiserver's token authenticator
+ * (filters/service-account-token.ts) verifies them with the same key's public half.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';

@@ -1,7 +1,7 @@
 /**
  * Port-forward sessions (portforward.k8s.io over SPDY/3.1, as upstream kubelet's
  * portforward/httpstream.go serves them), on either transport kubectl uses:
- * - WebSocket with subprotocol `SPDY/3.1+portforward.k8s.io` (kubectl ≥ 1.30): the SPDY
+ * - WebSocket with subprotocol `SPDY/3.1+portforward.k8s.io` (kubectl ≥ 1.31; 1.30 and older go native): the SPDY
  *   byte stream travels inside binary messages;
  * - a native `Upgrade: SPDY/3.1` (older kubectl, or the fallback): 101 with
  *   `X-Stream-Protocol-Version: portforward.k8s.io`, then SPDY on the socket.
@@ -18,6 +18,7 @@ import { createWebSocketStream, type WebSocket } from 'ws';
 import type { Logger } from '@tskube/log';
 import type * as m from '../proto.js';
 import { SpdySession, type SpdyStream } from './spdy.js';
+import { encodeFrame } from './protocol.js';
 
 /** Connects to `port` inside the sandbox's network namespace; rejects if it cannot. */
 export type PortForwarder = (sandboxId: string, port: number) => Promise<Duplex>;
@@ -81,4 +82,59 @@ export function servePortForward(t: PortForwardTransport, req: m.PortForwardRequ
     }, (err: unknown) => fail(`error forwarding port ${port} to pod ${req.pod_sandbox_id}, uid : ${err instanceof Error ? err.message : String(err)}`));
   }, (err) => log.warn('port-forward session error', { err: err.message }));
   void session.closed.then(() => conn.destroy());
+}
+
+/**
+ * Port-forward over WebSocket channels: for the i-th port of `req.port`, channel 2i carries
+ * data both ways and channel 2i+1 errors (server → client). The server first sends the port
+ * number (uint16, little endian) as one message on each of the two channels, then connects;
+ * a connection that fails writes its reason on the error channel. Client messages are
+ * `[channel, bytes…]`; data for a port whose connection is not up yet is queued. The
+ * WebSocket closes (1000) once every port's connection has ended, and a client that goes
+ * away closes them all.
+ */
+export function serveChannelPortForward(ws: WebSocket, req: m.PortForwardRequest, connect: PortForwarder, log: Logger): void {
+  const ports = req.port ?? [];
+  const targets: Array<Duplex | undefined> = ports.map(() => undefined);
+  const queued: Buffer[][] = ports.map(() => []);
+  let open = ports.length;
+  const send = (channel: number, data: Buffer | string): void => {
+    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(channel, data), { binary: true });
+  };
+  const portDone = (): void => {
+    if (--open === 0 && ws.readyState === ws.OPEN) ws.close(1000);
+  };
+  ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+    const msg = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (!isBinary || msg.length < 2) return;
+    const ch = msg[0]!;
+    const i = ch / 2;
+    if (ch % 2 !== 0 || i >= ports.length) return; // error channels are server → client only
+    const t = targets[i];
+    if (t) t.write(msg.subarray(1));
+    else queued[i]?.push(Buffer.from(msg.subarray(1)));
+  });
+  ws.on('close', () => { for (const t of targets) t?.destroy(); });
+  ws.on('error', () => ws.terminate());
+  ports.forEach((port, i) => {
+    const le = Buffer.alloc(2);
+    le.writeUInt16LE(port);
+    send(2 * i, le);
+    send(2 * i + 1, le);
+  });
+  if (ports.length === 0) { ws.close(1000); return; }
+  ports.forEach((port, i) => {
+    connect(req.pod_sandbox_id, port).then((target) => {
+      if (ws.readyState !== ws.OPEN) { target.destroy(); return; }
+      targets[i] = target;
+      for (const b of queued[i]!.splice(0)) target.write(b);
+      target.on('data', (c: Buffer) => send(2 * i, c));
+      target.on('error', (err) => send(2 * i + 1, `error forwarding port ${port} to pod ${req.pod_sandbox_id}: ${err.message}`));
+      target.on('close', portDone);
+    }, (err: unknown) => {
+      log.debug('port-forward failed', { port, err: err instanceof Error ? err.message : String(err) });
+      send(2 * i + 1, `error forwarding port ${port} to pod ${req.pod_sandbox_id}, uid : ${err instanceof Error ? err.message : String(err)}`);
+      portDone();
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   CHANNEL, PROTOCOL_V1, PROTOCOL_V4, PROTOCOL_V5, decodeClientFrame, encodeFrame, errorFrame, exitCodeStatus,
   internalErrorStatus, selectExecProtocol, successStatus, type ClientFrame, type ExecProtocol,
+  JsonObjectSplitter, negotiateSpdyExecProtocol, selectPortForwardProtocol, spdyErrorPayload,
 } from './protocol.js';
 
 describe('channel protocol', () => {
@@ -59,5 +60,40 @@ describe('channel protocol', () => {
     const failed = internalErrorStatus('boom');
     assert.deepEqual(errorFrame(failed, PROTOCOL_V1), encodeFrame(3, 'Internal error occurred: boom'));
     assert.equal(JSON.parse(errorFrame(failed, PROTOCOL_V4)!.subarray(1).toString()).reason, 'InternalError');
+  });
+
+  it('negotiates SPDY remotecommand protocols in the client order, comma lists included', () => {
+    const cases: Array<[string[], string | undefined]> = [
+      [['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'], 'v4.channel.k8s.io'],
+      [['v5.channel.k8s.io, v4.channel.k8s.io'], 'v5.channel.k8s.io'],
+      [['v2.channel.k8s.io', 'v4.channel.k8s.io'], 'v2.channel.k8s.io'],
+      [['v9.channel.k8s.io', ' channel.k8s.io'], 'channel.k8s.io'],
+      [['portforward.k8s.io'], undefined],
+      [[], undefined],
+    ];
+    for (const [offered, want] of cases) assert.equal(negotiateSpdyExecProtocol(offered), want, offered.join('|'));
+  });
+
+  it('writes the SPDY error stream per protocol', () => {
+    const fail = exitCodeStatus(['false'], 1);
+    assert.deepEqual(JSON.parse(spdyErrorPayload(fail, 'v4.channel.k8s.io')!.toString()), fail);
+    assert.deepEqual(JSON.parse(spdyErrorPayload(successStatus(), 'v5.channel.k8s.io')!.toString()), { metadata: {}, status: 'Success' });
+    assert.equal(spdyErrorPayload(fail, 'v3.channel.k8s.io')!.toString(), fail.message);
+    assert.equal(spdyErrorPayload(successStatus(), 'channel.k8s.io'), undefined);
+  });
+
+  it('splits concatenated JSON objects across chunks (the SPDY resize stream)', () => {
+    const sp = new JsonObjectSplitter();
+    assert.deepEqual(sp.push('{"Width":80,"Height":24}\n{"Wid'), ['{"Width":80,"Height":24}']);
+    assert.deepEqual(sp.push('th":1,"Height":2,"x":"}{"}\n  {"Width":3,'), ['{"Width":1,"Height":2,"x":"}{"}']);
+    assert.deepEqual(sp.push('"Height":4}'), ['{"Width":3,"Height":4}']);
+    assert.deepEqual(sp.push('x'), ['x'], 'garbage comes back for the caller to report');
+  });
+
+  it('selects the port-forward form by subprotocol', () => {
+    assert.equal(selectPortForwardProtocol(['v4.channel.k8s.io', 'SPDY/3.1+portforward.k8s.io']), 'SPDY/3.1+portforward.k8s.io');
+    assert.equal(selectPortForwardProtocol(['v4.channel.k8s.io']), 'v4.channel.k8s.io');
+    assert.equal(selectPortForwardProtocol([]), '');
+    assert.equal(selectPortForwardProtocol(['v4.base64.channel.k8s.io']), undefined);
   });
 });

@@ -8,11 +8,15 @@
  *   unused tokens exist (more → RESOURCE_EXHAUSTED, as upstream's request cache).
  * - exec/attach: WebSocket with v5/v4.channel.k8s.io or channel.k8s.io (protocol.ts). The
  *   session ends with a Status on the error channel, then a normal close (1000). Pings are
- *   answered by `ws`. The client going away aborts the session's signal (and ends stdin).
+ *   answered by `ws`. Or `Upgrade: SPDY/3.1` with X-Stream-Protocol-Version v5…v1 (kubectl
+ *   ≤ 1.29; remotecommand-spdy.ts): one SPDY stream per channel, the Status on the error
+ *   stream, then GOAWAY. Either way the client going away aborts the session's signal (and
+ *   ends stdin).
  * - portforward: WebSocket `SPDY/3.1+portforward.k8s.io` (SPDY frames inside binary
- *   messages) or a native `Upgrade: SPDY/3.1`; see port-forward.ts.
+ *   messages), a native `Upgrade: SPDY/3.1`, or WebSocket channels (`v4.channel.k8s.io` or no
+ *   subprotocol; needs the request's ports); see port-forward.ts.
  * - Unknown/expired token → 404; a request without a WebSocket/SPDY upgrade, or offering
- *   no protocol we speak → 400 with a plain-text reason.
+ *   no protocol we speak → 400 with a plain-text reason (SPDY exec/attach: 403, as upstream).
  *
  * The server listens lazily, on the first URL handed out, so runtimes that never stream
  * (simulated nodes) open no port. It binds to 127.0.0.1 by default: the kubelet that
@@ -20,7 +24,7 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -29,10 +33,12 @@ import { Code, CriError, invalidArgument } from '../errors.js';
 import type * as m from '../proto.js';
 import { STREAM_TOKEN_TTL_MS } from '../runtime.js';
 import {
-  CHANNEL, PORT_FORWARD_TUNNEL_PROTOCOL, decodeClientFrame, encodeFrame, errorFrame, exitCodeStatus, internalErrorStatus,
-  selectExecProtocol, successStatus, type ExecProtocol, type StreamStatus,
+  CHANNEL, JsonObjectSplitter, PORT_FORWARD_TUNNEL_PROTOCOL, PROTOCOL_V4, decodeClientFrame, encodeFrame, errorFrame, exitCodeStatus,
+  internalErrorStatus, parseTerminalSize, selectExecProtocol, selectPortForwardProtocol, spdyErrorPayload, successStatus, type ExecProtocol, type StreamStatus,
 } from './protocol.js';
-import { servePortForward, type PortForwarder } from './port-forward.js';
+import { serveChannelPortForward, servePortForward, type PortForwarder } from './port-forward.js';
+import { acceptSpdyRemoteCommand, type SpdyRemoteCommand } from './remotecommand-spdy.js';
+import type { SpdyStream } from './spdy.js';
 
 export const MAX_IN_FLIGHT = 1000;
 
@@ -100,10 +106,16 @@ export class StreamingServer {
   private readonly wss = new WebSocketServer({
     noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024,
     // Ours, not the client's, order decides (onUpgrade has already checked one fits).
-    handleProtocols: (offered: Set<string>, req: http.IncomingMessage) => (req.url?.startsWith('/portforward/')
-      ? (offered.has(PORT_FORWARD_TUNNEL_PROTOCOL) ? PORT_FORWARD_TUNNEL_PROTOCOL : false)
-      : selectExecProtocol(offered) ?? false),
+    handleProtocols: (offered: Set<string>, req: http.IncomingMessage) => this.chosenProtocol.get(req)
+      ?? (req.url?.startsWith('/portforward/') ? false : selectExecProtocol(offered) ?? false),
   });
+  /**
+   * Port-forward subprotocols picked in onUpgrade. `ws` parses Sec-WebSocket-Protocol as RFC
+   * 7230 tokens and refuses kubectl's `SPDY/3.1+portforward.k8s.io` ("/" is no token
+   * character) with 400, which made kubectl fall back to native SPDY; so the request header is
+   * replaced by a stand-in token and the real name is answered from here.
+   */
+  private readonly chosenProtocol = new WeakMap<http.IncomingMessage, string>();
   private readonly sockets = new Set<Duplex>();
   private server: http.Server | undefined;
   private listening: Promise<string> | undefined;
@@ -190,11 +202,20 @@ export class StreamingServer {
 
     if (p.kind === 'portforward') {
       if (upgrade === 'websocket') {
-        if (!offered.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) {
-          return rejectUpgrade(socket, 400, `unable to upgrade: port-forward over WebSocket needs subprotocol ${PORT_FORWARD_TUNNEL_PROTOCOL}`);
+        const protocol = selectPortForwardProtocol(offered);
+        if (protocol === undefined) {
+          return rejectUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${PORT_FORWARD_TUNNEL_PROTOCOL} ${PROTOCOL_V4}]`);
+        }
+        if (protocol !== PORT_FORWARD_TUNNEL_PROTOCOL && !p.req.port?.length) {
+          return rejectUpgrade(socket, 400, 'query parameter "port" is required');
+        }
+        if (protocol) {
+          this.chosenProtocol.set(req, protocol);
+          req.headers['sec-websocket-protocol'] = 'tskube-chosen';
         }
         this.wss.handleUpgrade(req, socket, head, (ws) => {
-          servePortForward({ kind: 'websocket', ws }, p.req, this.o.runtime.portForward, this.log);
+          if (protocol === PORT_FORWARD_TUNNEL_PROTOCOL) servePortForward({ kind: 'websocket', ws }, p.req, this.o.runtime.portForward, this.log);
+          else serveChannelPortForward(ws, p.req, this.o.runtime.portForward, this.log);
         });
         return;
       }
@@ -205,62 +226,36 @@ export class StreamingServer {
       return rejectUpgrade(socket, 400, 'unable to upgrade: missing upgrade headers in request');
     }
 
+    if (upgrade.startsWith('spdy/3.1')) {
+      void acceptSpdyRemoteCommand(req, socket, head, p.req, this.log).then((rc) => {
+        if (rc) return this.runCommand(p, spdyTransport(rc));
+      }).catch((err: unknown) => {
+        this.log.warn('stream session failed', { err: err instanceof Error ? err.message : String(err) });
+        socket.destroy();
+      });
+      return;
+    }
     if (upgrade !== 'websocket') {
-      return rejectUpgrade(socket, 400, 'unable to upgrade: only WebSocket streaming (v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io) is supported');
+      return rejectUpgrade(socket, 400, 'unable to upgrade: missing upgrade headers in request');
     }
     const protocol = selectExecProtocol(offered);
     if (!protocol) {
       return rejectUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [v5.channel.k8s.io v4.channel.k8s.io channel.k8s.io]`);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.runSession(ws, protocol, p).catch((err: unknown) => {
+      void this.runCommand(p, webSocketTransport(ws, protocol, p.req, this.log)).catch((err: unknown) => {
         this.log.warn('stream session failed', { err: err instanceof Error ? err.message : String(err) });
         ws.terminate();
       });
     });
   }
 
-  private async runSession(ws: WebSocket, protocol: ExecProtocol, p: Pending & { kind: 'exec' | 'attach' }): Promise<void> {
+  /** Runs the exec or attach of `p` over `t` and ends the session with its status. */
+  private async runCommand(p: Pending & { kind: 'exec' | 'attach' }, t: SessionTransport): Promise<void> {
     const r = p.req;
-    const ac = new AbortController();
-    const stdin = r.stdin ? new PassThrough() : undefined;
-    let size: TerminalSize | undefined;
-    const listeners = new Set<(s: TerminalSize) => void>();
-    const resize: ResizeEvents = {
-      current: () => size,
-      subscribe: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
-    };
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const msg = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      if (!isBinary) return; // text frames are only for the base64 protocols we do not offer
-      const f = decodeClientFrame(msg, protocol);
-      switch (f.kind) {
-        case 'stdin': if (stdin && !stdin.writableEnded && f.data.length) stdin.write(f.data); break;
-        case 'close': if (f.stream === CHANNEL.stdin) stdin?.end(); break;
-        case 'resize':
-          if (r.tty) {
-            size = { width: f.width, height: f.height };
-            for (const fn of listeners) fn(size);
-          }
-          break;
-        case 'invalid': this.log.debug('ignoring stream message', { reason: f.reason }); break;
-        case 'ignored': break;
-      }
-    });
-    ws.on('close', () => { ac.abort(); stdin?.end(); });
-    ws.on('error', () => ac.abort());
-
-    const output = (channel: number): Writable => new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        if (ws.readyState !== ws.OPEN) { cb(); return; }
-        ws.send(encodeFrame(channel, chunk), { binary: true }, () => cb());
-      },
-    });
-    const stdout = r.stdout ? output(CHANNEL.stdout) : undefined;
-    const stderr = r.stderr ? output(CHANNEL.stderr) : undefined;
     const io: StreamIO = {
-      ...(stdin ? { stdin } : {}), ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}),
-      tty: r.tty ?? false, resize, signal: ac.signal,
+      ...(r.stdin && t.stdin ? { stdin: t.stdin } : {}), ...(r.stdout && t.stdout ? { stdout: t.stdout } : {}),
+      ...(r.stderr && t.stderr ? { stderr: t.stderr } : {}), tty: r.tty ?? false, resize: t.resize, signal: t.signal,
     };
     let status: StreamStatus;
     try {
@@ -276,16 +271,120 @@ export class StreamingServer {
       status = internalErrorStatus(p.kind === 'exec' ? `error executing command in container: ${msg}` : `error attaching to container: ${msg}`);
     }
     // Flush what the runtime wrote before the status, so kubectl sees all output first.
-    await Promise.all([stdout, stderr].map(async (w) => {
+    await Promise.all([io.stdout, io.stderr].map(async (w) => {
       if (!w) return;
       w.end();
-      if (!w.writableFinished) await once(w, 'finish').catch(() => undefined);
+      await finished(w).catch(() => undefined);
     }));
-    stdin?.destroy();
-    if (ws.readyState === ws.OPEN) {
+    t.stdin?.destroy();
+    await t.finish(status);
+  }
+}
+
+/**
+ * One exec/attach connection as the runtime sees it, whatever the wire: stdin ends at the
+ * client's EOF or when it goes away; stdout/stderr are ended by runCommand before finish.
+ */
+interface SessionTransport {
+  stdin?: PassThrough;
+  stdout?: Writable;
+  stderr?: Writable;
+  resize: ResizeEvents & { emit(size: TerminalSize): void };
+  /** Aborted when the client disconnects. */
+  signal: AbortSignal;
+  /** Sends the final status and closes the connection. */
+  finish(status: StreamStatus): Promise<void>;
+}
+
+function resizeEvents(): SessionTransport['resize'] {
+  let size: TerminalSize | undefined;
+  const listeners = new Set<(s: TerminalSize) => void>();
+  return {
+    current: () => size,
+    subscribe: (fn) => { listeners.add(fn); return () => listeners.delete(fn); },
+    emit: (s) => { size = s; for (const fn of listeners) fn(s); },
+  };
+}
+
+/** The channel protocol over WebSocket (protocol.ts). */
+function webSocketTransport(ws: WebSocket, protocol: ExecProtocol, flags: { stdin?: boolean; tty?: boolean }, log: Logger): SessionTransport {
+  const ac = new AbortController();
+  const stdin = new PassThrough();
+  const resize = resizeEvents();
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const msg = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (!isBinary) return; // text frames are only for the base64 protocols we do not offer
+    const f = decodeClientFrame(msg, protocol);
+    switch (f.kind) {
+      case 'stdin': if (flags.stdin && !stdin.writableEnded && f.data.length) stdin.write(f.data); break;
+      case 'close': if (f.stream === CHANNEL.stdin) stdin.end(); break;
+      case 'resize': if (flags.tty) resize.emit({ width: f.width, height: f.height }); break;
+      case 'invalid': log.debug('ignoring stream message', { reason: f.reason }); break;
+      case 'ignored': break;
+    }
+  });
+  ws.on('close', () => { ac.abort(); stdin.end(); });
+  ws.on('error', () => ac.abort());
+  const output = (channel: number): Writable => new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (ws.readyState !== ws.OPEN) { cb(); return; }
+      ws.send(encodeFrame(channel, chunk), { binary: true }, () => cb());
+    },
+  });
+  return {
+    stdin, stdout: output(CHANNEL.stdout), stderr: output(CHANNEL.stderr), resize, signal: ac.signal,
+    async finish(status) {
+      if (ws.readyState !== ws.OPEN) return;
       const frame = errorFrame(status, protocol);
       if (frame) await new Promise<void>((resolve) => ws.send(frame, { binary: true }, () => resolve()));
       ws.close(1000);
-    }
+    },
+  };
+}
+
+/** remotecommand over SPDY/3.1 (remotecommand-spdy.ts), once the client's streams are there. */
+function spdyTransport(rc: SpdyRemoteCommand): SessionTransport {
+  const ac = new AbortController();
+  const { streams, session, protocol } = rc;
+  void session.closed.then(() => ac.abort());
+  const stdin = new PassThrough();
+  if (streams.stdin) streams.stdin.pipe(stdin);
+  else stdin.end();
+  ac.signal.addEventListener('abort', () => stdin.end());
+  const resize = resizeEvents();
+  if (streams.resize) {
+    const splitter = new JsonObjectSplitter();
+    streams.resize.setEncoding('utf8');
+    streams.resize.on('data', (chunk: string) => {
+      for (const text of splitter.push(chunk)) {
+        const size = parseTerminalSize(text);
+        if (typeof size !== 'string') resize.emit(size);
+      }
+    });
   }
+  /** Writes to a SPDY stream unless it is gone (a client RST): output is then dropped, as for a closed WebSocket. */
+  const output = (s: SpdyStream | undefined): Writable | undefined => s && new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (s.destroyed || s.writableEnded) { cb(); return; }
+      s.write(chunk, () => cb());
+    },
+    final(cb) {
+      if (s.destroyed || s.writableEnded) { cb(); return; }
+      s.end(() => cb());
+    },
+  });
+  const stdout = output(streams.stdout);
+  const stderr = output(streams.stderr);
+  return {
+    stdin, ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}), resize, signal: ac.signal,
+    async finish(status) {
+      const e = streams.error;
+      if (!e.destroyed && !e.writableEnded) {
+        const payload = spdyErrorPayload(status, protocol);
+        await new Promise<void>((resolve) => (payload ? e.end(payload, () => resolve()) : e.end(() => resolve())));
+      }
+      for (const s of [streams.stdin, streams.resize]) if (s && !s.destroyed && !s.writableEnded) s.end();
+      await session.close();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 /**
- * A small SPDY/3.1 server session, limited to what port-forward (portforward.k8s.io) needs:
+ * A small SPDY/3.1 session, limited to what port-forward (portforward.k8s.io) and
+ * remotecommand (exec/attach, remotecommand-spdy.ts) need:
  * the client opens streams (SYN_STREAM with headers), the server accepts them (SYN_REPLY),
  * both send DATA with FIN half-closes; RST_STREAM aborts a stream; PING is echoed; GOAWAY
  * ends the session. SETTINGS, HEADERS and the client's WINDOW_UPDATEs are read and ignored
@@ -190,9 +191,11 @@ export class SpdyStream extends Duplex {
 }
 
 /**
- * The server side of a SPDY/3.1 session on `conn`. `onStream` gets every stream the client
- * opens, already accepted with an empty SYN_REPLY. The session ends (all streams destroyed,
- * `closed` resolves) when `conn` ends, on GOAWAY, or on a protocol error.
+ * A SPDY/3.1 session on `conn`. Server side: `onStream` gets every stream the peer opens,
+ * already accepted with an empty SYN_REPLY. Client side (tests, the conformance suite):
+ * {@link openStream} opens odd-numbered streams and waits for the peer's SYN_REPLY. The
+ * session ends (all streams destroyed, `closed` resolves, pending opens reject) when `conn`
+ * ends, on GOAWAY, or on a protocol error.
  */
 export class SpdySession {
   private readonly streams = new Map<number, SpdyStream>();
@@ -203,6 +206,9 @@ export class SpdySession {
   private writes: Promise<unknown> = Promise.resolve();
   private incoming: Promise<unknown> = Promise.resolve();
   private ended = false;
+  private nextStreamId = 1;
+  /** Streams we opened that wait for the peer's SYN_REPLY. */
+  private readonly awaitingReply = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   readonly closed: Promise<void>;
 
   constructor(private readonly conn: Duplex, private readonly onStream: (s: SpdyStream) => void, private readonly onError: (err: Error) => void = () => {}) {
@@ -228,8 +234,18 @@ export class SpdySession {
   private shutdown(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const s of this.streams.values()) { s.localClosed = true; s.remoteClosed = true; s.destroy(); }
+    for (const s of this.streams.values()) {
+      // A stream the peer had finished keeps what it buffered (its reader still sees the
+      // data, then the end); any other is aborted.
+      const finishedByPeer = s.remoteClosed;
+      s.localClosed = true;
+      s.remoteClosed = true;
+      if (finishedByPeer) s.end();
+      else s.destroy();
+    }
     this.streams.clear();
+    for (const w of this.awaitingReply.values()) w.reject(new Error('SPDY session ended before the stream was accepted'));
+    this.awaitingReply.clear();
     this.inflate.close();
     this.deflate.close();
   }
@@ -269,6 +285,13 @@ export class SpdySession {
         this.onStream(s);
         return;
       }
+      case FrameType.SYN_REPLY: {
+        const id = f.data.readUInt32BE(0) & 0x7fffffff;
+        await this.inflate.run(f.data.subarray(4)); // keeps the shared context in step
+        this.awaitingReply.get(id)?.resolve();
+        this.awaitingReply.delete(id);
+        return;
+      }
       case FrameType.HEADERS:
         // Keep the shared inflate context in step even though the headers are unused.
         await this.inflate.run(f.data.subarray(4));
@@ -276,6 +299,9 @@ export class SpdySession {
       case FrameType.RST_STREAM: {
         const s = this.streams.get(f.data.readUInt32BE(0) & 0x7fffffff);
         if (s) { s.localClosed = true; s.remoteClosed = true; this.streams.delete(s.id); s.destroy(); }
+        const id = f.data.readUInt32BE(0) & 0x7fffffff;
+        this.awaitingReply.get(id)?.reject(new Error(`stream ${id} refused with RST_STREAM status ${f.data.readUInt32BE(4)}`));
+        this.awaitingReply.delete(id);
         return;
       }
       case FrameType.PING:
@@ -309,6 +335,24 @@ export class SpdySession {
 
   maybeForget(s: SpdyStream): void {
     if (s.localClosed && s.remoteClosed) this.streams.delete(s.id);
+  }
+
+  /**
+   * Client side: opens a stream with `headers` (SYN_STREAM) and resolves once the peer
+   * accepts it (SYN_REPLY); rejects on RST_STREAM or the end of the session.
+   */
+  async openStream(headers: Record<string, string>): Promise<SpdyStream> {
+    if (this.ended) throw new Error('SPDY session has ended');
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    const s = new SpdyStream(id, headers, this);
+    this.streams.set(id, s);
+    const accepted = new Promise<void>((resolve, reject) => this.awaitingReply.set(id, { resolve, reject }));
+    // Compress now, in call order: the deflate context must see blocks in the order they are sent.
+    const block = this.deflate.run(encodeHeaderBlock(headers));
+    await this.write(block.then((b) => controlFrame(FrameType.SYN_STREAM, 0, Buffer.concat([u32(id, 0), Buffer.from([0, 0]), b]))));
+    await accepted;
+    return s;
   }
 
   /** GOAWAY and close the connection. */
