@@ -120,6 +120,8 @@ describe('ContainerGC on the fake runtime', () => {
       await rt.startContainer({ container_id: id });
       await rt.stopContainer({ container_id: id, timeout: 0 });
       ids.push(id);
+      // distinct creation times: "newest" is by creation time (ties would fall to the random IDs)
+      await new Promise((r) => setTimeout(r, 3));
     }
     const gone = (await rt.runPodSandbox({ config: sbConfig('gone') })).pod_sandbox_id;
     const goneCt = (await rt.createContainer({ pod_sandbox_id: gone, config: ctConfig('gone', 0), sandbox_config: sbConfig('gone') })).container_id;
