@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { ApiError, forbidden, unauthorized, groupResourceString } from '@tskube/api';
 import type { Storage } from '@tskube/storage';
@@ -191,6 +192,8 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
   acceptUpgrades(server, (req, res) => { void serve(req, res); });
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)); });
 
   async function bootstrap(signal?: AbortSignal): Promise<void> {
     const ns = registry.store('Namespace');
@@ -238,8 +241,12 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
     },
     async close() {
       stopping.abort();
+      const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      // Upgraded (exec/attach/port-forward) connections are no longer HTTP connections:
+      // closeAllConnections leaves them, and close() would wait for them forever.
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }

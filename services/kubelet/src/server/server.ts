@@ -11,6 +11,7 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@tskube/log';
 import { errorMessage } from '../format.js';
@@ -72,6 +73,8 @@ export function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServ
     writeRawResponse(socket, 404, '404 page not found\n');
   });
   return new Promise((resolve, reject) => {
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)); });
     server.once('error', reject);
     server.listen(o.port, o.host, () => {
       server.off('error', reject);
@@ -80,7 +83,13 @@ export function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServ
       log.info('kubelet API listening', { port });
       resolve({
         port,
-        close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: () => new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+          // Upgraded (exec/attach/port-forward) connections are no longer HTTP connections:
+          // closeAllConnections leaves them, and close() would wait for them forever.
+          for (const socket of sockets) socket.destroy();
+        }),
       });
     });
   });
