@@ -81,10 +81,10 @@ describe('Docker runtime mapping', () => {
           run_as_user: { value: 0 }, privileged: true, readonly_rootfs: true, supplemental_groups: [2000, 3000],
           capabilities: { add_capabilities: ['NET_ADMIN'], drop_capabilities: ['ALL'] }, no_new_privs: true,
         },
-        res: { cpu_shares: 256, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 33_554_432, memory_swap_limit_in_bytes: 33_554_432, oom_score_adj: -997 },
+        res: { cpu_shares: 256, cpu_quota: 50_000, cpu_period: 100_000, memory_limit_in_bytes: 33_554_432, memory_swap_limit_in_bytes: 33_554_432, oom_score_adj: 500 },
         hc: {
           Privileged: true, ReadonlyRootfs: true, GroupAdd: ['2000', '3000'], CapAdd: ['NET_ADMIN'], CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'], OomScoreAdj: -997, CpuShares: 256, CpuQuota: 50_000, CpuPeriod: 100_000, Memory: 33_554_432, MemorySwap: 33_554_432,
+          SecurityOpt: ['no-new-privileges'], OomScoreAdj: 500, CpuShares: 256, CpuQuota: 50_000, CpuPeriod: 100_000, Memory: 33_554_432, MemorySwap: 33_554_432,
         },
       },
     ];

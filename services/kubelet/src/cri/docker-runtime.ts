@@ -247,7 +247,11 @@ export function dockerSecurityAndResources(
       CapAdd: sc?.capabilities?.add_capabilities?.length ? [...sc.capabilities.add_capabilities] : undefined,
       CapDrop: sc?.capabilities?.drop_capabilities?.length ? [...sc.capabilities.drop_capabilities] : undefined,
       SecurityOpt: sc?.no_new_privs ? ['no-new-privileges'] : undefined,
-      OomScoreAdj: res?.oom_score_adj ? res.oom_score_adj : undefined,
+      // Only positive values: lowering a score below 0 needs CAP_SYS_RESOURCE, which a Docker
+      // engine in a container or user namespace lacks, and runc then fails to start the
+      // container at all ("can't get final child's PID from pipe"). Guaranteed pods (upstream
+      // -997) therefore keep the default 0 here.
+      OomScoreAdj: res?.oom_score_adj && res.oom_score_adj > 0 ? res.oom_score_adj : undefined,
       CpuShares: nonZero(res?.cpu_shares),
       CpuQuota: nonZero(res?.cpu_quota),
       CpuPeriod: nonZero(res?.cpu_period),
