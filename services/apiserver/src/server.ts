@@ -90,9 +90,10 @@ export function buildApiServer(deps: ApiServerDeps): ApiServer {
   const log = deps.logger;
   let registry!: ApiRegistry;
   const serviceAccount = new ServiceAccountAdmission(serviceAccountSource(() => registry, log));
+  const namespaceLifecycle = new NamespaceLifecycle(namespaceGetter(() => registry, log));
   const admission = admissionChain(deps.disableAdmissionPlugins ?? [],
-    [serviceAccount, new DefaultTolerationSeconds(), new Priority(priorityClassSource(() => registry, log))],
-    [new NamespaceLifecycle(namespaceGetter(() => registry, log)), serviceAccount],
+    [namespaceLifecycle, serviceAccount, new DefaultTolerationSeconds(), new Priority(priorityClassSource(() => registry, log))],
+    [namespaceLifecycle, serviceAccount],
   );
   // one signer: TokenRequest signs with it, the token authenticator verifies with its public half
   const saSigner = new ServiceAccountTokenSigner(deps.serviceAccountKey);

@@ -3,13 +3,22 @@
  * that does not exist or is terminating, and the system namespaces cannot be deleted.
  */
 import { ApiError, forbidden, groupResourceString, notFound, type Namespace } from '@tskube/api';
-import type { AdmissionAttributes, ValidatingPlugin } from './admission.js';
+import type { AdmissionAttributes, MutatingPlugin, ValidatingPlugin } from './admission.js';
 
 export const IMMORTAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
-export class NamespaceLifecycle implements ValidatingPlugin {
+export class NamespaceLifecycle implements MutatingPlugin, ValidatingPlugin {
   readonly name = 'NamespaceLifecycle';
   constructor(private readonly getNamespace: (name: string) => Promise<Namespace | null>) {}
+
+  /**
+   * Upstream runs this plugin first, in the mutating phase, so that a write into a missing
+   * namespace is a 404 before any other plugin (e.g. ServiceAccount) looks into it; the same
+   * check runs again among the validating plugins.
+   */
+  admit(a: AdmissionAttributes): Promise<void> {
+    return this.validate(a);
+  }
 
   async validate(a: AdmissionAttributes): Promise<void> {
     const gr = { group: a.resource.group, resource: a.resource.plural };
