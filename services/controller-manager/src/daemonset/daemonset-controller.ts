@@ -43,7 +43,7 @@
  * the hash label (pre-1.7 history), and the DaemonSet conditions (upstream never sets any).
  */
 import {
-  fromLabelSelector, isApiError, jsonEqual, matches, objectKey, splitKey,
+  isApiError, jsonEqual, matches, objectKey, splitKey,
   type ControllerRevision, type DaemonSet, type DaemonSetStatus, type Node, type Pod, type PodTemplateSpec, type Selector,
 } from '@tskube/api';
 import {
@@ -67,6 +67,7 @@ import {
   POD_TEMPLATE_GENERATION_LABEL, addDaemonPodTolerations, allowsSurge, byCreationAndBinding, isPodUpdated,
   nodeShouldRunDaemonPod, replaceNodeNameAffinity, surgeCount, targetNodeName, templateGeneration, unavailableCount,
 } from './util.js';
+import { selectorOf } from '../util/selector.js';
 
 type RoDS = DeepReadonly<DaemonSet>;
 type RoPod = DeepReadonly<Pod>;
@@ -90,14 +91,6 @@ export interface DaemonSetControllerOptions {
   burstReplicas?: number;
   /** Parallel workers (upstream --concurrent-daemonset-syncs: 2). */
   workers?: number;
-}
-
-function selectorOf(ds: RoDS): Selector | null {
-  try {
-    return fromLabelSelector(ds.spec?.selector);
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -37,7 +37,7 @@
  * terminatingReplicas.
  */
 import {
-  fromLabelSelector, isApiError, jsonEqual, matches, objectKey, splitKey,
+  isApiError, jsonEqual, matches, objectKey, splitKey,
   type Deployment, type DeploymentCondition, type DeploymentStatus, type Pod, type ReplicaSet, type Selector,
 } from '@tskube/api';
 import {
@@ -59,6 +59,7 @@ import {
   replicasAnnotationsNeedUpdate, replicasOf, setCondition, setDeploymentRevision, setNewReplicaSetAnnotations,
   setReplicasAnnotations, specReplicas,
 } from './util.js';
+import { selectorOf } from '../util/selector.js';
 
 type RoD = DeepReadonly<Deployment>;
 type RoRS = DeepReadonly<ReplicaSet>;
@@ -77,14 +78,6 @@ export interface DeploymentControllerOptions {
   now?: () => Date;
   /** Parallel workers (upstream --concurrent-deployment-syncs: 5). */
   workers?: number;
-}
-
-function selectorOf(d: RoD): Selector | null {
-  try {
-    return fromLabelSelector(d.spec?.selector);
-  } catch {
-    return null;
-  }
 }
 
 /** Upstream compares the selector with an empty LabelSelector: nothing to match on selects everything. */

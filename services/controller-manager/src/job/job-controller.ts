@@ -39,7 +39,7 @@
  * the job_* metrics.
  */
 import {
-  fromLabelSelector, isApiError, matches, objectKey, rfc3339, splitKey, type Job, type JobCondition, type Pod, type Selector,
+  isApiError, matches, objectKey, rfc3339, splitKey, type Job, type JobCondition, type Pod,
 } from '@tskube/api';
 import {
   Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
@@ -61,6 +61,7 @@ import {
   completionIndex, ensureCondition, findCondition, formatIndexes, hasTrackingFinalizer, isJobFinished, newCondition,
   nextBackoffRecord, parseIndexes, remainingBackoffMs, type BackoffRecord,
 } from './util.js';
+import { selectorOf } from '../util/selector.js';
 
 type RoJob = DeepReadonly<Job>;
 type RoPod = DeepReadonly<Pod>;
@@ -104,14 +105,6 @@ interface SyncCtx {
   prevSucceededIndexes: number[];
   succeededIndexes: number[];
   backoff: BackoffRecord;
-}
-
-function selectorOf(job: RoJob): Selector | null {
-  try {
-    return fromLabelSelector(job.spec?.selector);
-  } catch {
-    return null;
-  }
 }
 
 const isIndexed = (job: RoJob) => job.spec?.completionMode === 'Indexed';

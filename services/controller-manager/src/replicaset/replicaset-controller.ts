@@ -26,7 +26,7 @@
  * ../replication/replication-controller.ts); the default is ReplicaSets as they are.
  */
 import {
-  fromLabelSelector, isApiError, jsonEqual, matches, objectKey, splitKey,
+  isApiError, jsonEqual, matches, objectKey, splitKey,
   type Pod, type ReplicaSet, type ReplicaSetStatus, type Selector,
 } from '@tskube/api';
 import {
@@ -43,6 +43,7 @@ import { removeOwnerRefsPatch } from '../util/patches.js';
 import { isPodActive, isPodReady, podKey } from '../util/pods.js';
 import { podsToDelete } from './ranking.js';
 import { calculateStatus, statusChanged } from './status.js';
+import { selectorOf } from '../util/selector.js';
 
 type RoRS = DeepReadonly<ReplicaSet>;
 type RoPod = DeepReadonly<Pod>;
@@ -91,15 +92,6 @@ export interface ReplicaSetControllerOptions {
   expectationsTtlMs?: number;
   /** What is reconciled (default ReplicaSets). */
   kind?: ReplicaSetKind;
-}
-
-/** The selector of `rs`, or null when it has none or it is invalid (then it selects nothing). */
-function selectorOf(rs: RoRS): Selector | null {
-  try {
-    return fromLabelSelector(rs.spec?.selector);
-  } catch {
-    return null;
-  }
 }
 
 /** Runs `fn` `count` times in batches of 1, 2, 4, …; stops after the first batch with a failure (upstream slowStartBatch). */

@@ -47,7 +47,7 @@
  * Leaves out: maxUnavailable rolling updates (alpha upstream) and status conditions.
  */
 import {
-  fromLabelSelector, isApiError, jsonEqual, matches, objectKey, splitKey,
+  isApiError, jsonEqual, matches, objectKey, splitKey,
   type ControllerRevision, type PersistentVolumeClaim, type Pod, type PodTemplateSpec, type Selector, type StatefulSet, type StatefulSetStatus,
 } from '@tskube/api';
 import {
@@ -70,6 +70,7 @@ import {
   isMemberOf, isRunningAndAvailable, isRunningAndReady, isTerminating, newStatefulSetPod, ordinalOf, podRevision,
   replicasOf, setPodRevision, startOrdinal, storageMatches, updateIdentity, updateStorage,
 } from './util.js';
+import { selectorOf } from '../util/selector.js';
 
 type RoSet = DeepReadonly<StatefulSet>;
 type RoPod = DeepReadonly<Pod>;
@@ -87,14 +88,6 @@ export interface StatefulSetControllerOptions {
   now?: () => Date;
   /** Parallel workers (upstream --concurrent-statefulset-syncs: 5). */
   workers?: number;
-}
-
-function selectorOf(set: RoSet): Selector | null {
-  try {
-    return fromLabelSelector(set.spec?.selector);
-  } catch {
-    return null;
-  }
 }
 
 /**
