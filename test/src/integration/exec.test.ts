@@ -168,6 +168,7 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
     });
     await s.opened;
     s.resize(123, 45);
+    await s.waitForStdout('# '); // the shell's prompt: it is reading input
     s.send('stty size\r');
     await s.waitForStdout('45 123');
     s.resize(90, 20);

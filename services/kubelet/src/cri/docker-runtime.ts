@@ -963,7 +963,15 @@ export class DockerRuntime implements ContainerRuntime {
       apply(size.height, size.width).catch((err: unknown) => this.log.debug('terminal resize failed', { err: String(err) }));
     };
     set(io.resize.current());
-    return io.resize.subscribe(set);
+    // Docker only sizes an exec's terminal once its process exists, which is a moment after
+    // start returns (the engine has no console size on exec create before API 1.42): size it
+    // again shortly after, so a command reading its size at once sees the client's.
+    const again = [100, 400].map((ms) => setTimeout(() => set(io.resize.current()), ms));
+    const unsubscribe = io.resize.subscribe(set);
+    return () => {
+      for (const t of again) clearTimeout(t);
+      unsubscribe();
+    };
   }
 
   /**
