@@ -11,6 +11,6 @@ export type { KubeletPodSource } from './kubelet.js';
 export { PodDispatcher, type PodDispatcherOptions } from './sim/pod-dispatcher.js';
 export { SimBackend, SimRuntime, nodeAddress, podSubnet, type SimRuntimeOptions } from './sim/sim-runtime.js';
 export {
-  buildSimulatedNodes, simulatedNodeLabels, zoneNames, SIMULATED_LABEL, ZONE_LABEL, SIM_CLIENT_MAX_SOCKETS,
+  buildSimulatedNodes, simulatedNodeLabels, zoneNames, SIMULATED_LABEL, ZONE_LABEL, SIM_CLIENT_MAX_SOCKETS, SIM_HEARTBEAT_MAX_SOCKETS,
   type SimulatedNodes, type SimulatedNodesOptions,
 } from './sim/simulated-nodes.js';

@@ -144,6 +144,13 @@ export interface KubeletDeps {
    * (sim/pod-dispatcher.ts) instead of one watch per node.
    */
   pods?: KubeletPodSource;
+  /**
+   * Client for the node's heartbeats (Node registration and status, the node Lease); default
+   * `client`. Simulated nodes give them their own connections so that a burst of pod traffic
+   * queued in the shared client never delays a Lease renewal past the node monitor grace
+   * period (upstream, API priority and fairness keeps node leases in their own level).
+   */
+  heartbeatClient?: Client;
   /** Node figures of /stats/summary: the host's /proc counters (default) or the sum of the pods. */
   nodeStats?: NodeStatsSource;
 }
@@ -316,7 +323,7 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
         },
       };
       const nm = nodeManager = new NodeManager({
-        client: deps.client, facts, runtime, events, clock, logger: log,
+        client: deps.heartbeatClient ?? deps.client, facts, runtime, events, clock, logger: log,
         statusIntervalMs: timing.nodeStatusIntervalMs, heartbeatMs: timing.heartbeatMs,
         plegHealthy: () => pleg.last === undefined || pleg.healthy(), runtimeDownAfterMs: timing.runtimeDownAfterMs,
       });
@@ -343,7 +350,7 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       const node = await nm.register(signal);
       if (!node) return;
       const lease = new NodeLease({
-        client: deps.client, nodeName: s.nodeName, nodeUid: () => nm.uid, clock, logger: log, renewIntervalMs: timing.leaseRenewMs,
+        client: deps.heartbeatClient ?? deps.client, nodeName: s.nodeName, nodeUid: () => nm.uid, clock, logger: log, renewIntervalMs: timing.leaseRenewMs,
       });
       running.push(lease.run(loops.signal), nm.run(loops.signal));
 

@@ -19,7 +19,7 @@
 import type { Node } from '@tskube/api';
 import { isApiError } from '@tskube/api';
 import { createClientFromKubeconfig, Resources, type Client, type RestClient } from '@tskube/client';
-import { SIM_CLIENT_MAX_SOCKETS, buildSimulatedNodes, type KubeletTiming, type SimulatedNodes } from '@tskube/kubelet';
+import { SIM_CLIENT_MAX_SOCKETS, SIM_HEARTBEAT_MAX_SOCKETS, buildSimulatedNodes, type KubeletTiming, type SimulatedNodes } from '@tskube/kubelet';
 import { testLogger } from './control-plane.js';
 
 export interface SimNodesOptions {
@@ -80,8 +80,9 @@ export async function each<T>(items: readonly T[], limit: number, task: (item: T
 
 export async function startSimulatedNodes(api: { kubeconfigs: { kubelet: string } }, o: SimNodesOptions): Promise<RunningSimNodes> {
   const client = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet', maxSockets: SIM_CLIENT_MAX_SOCKETS });
+  const heartbeatClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet', maxSockets: SIM_HEARTBEAT_MAX_SOCKETS });
   const nodes = buildSimulatedNodes({
-    client, logger: testLogger('sim-nodes'), count: o.count, prefix: o.prefix, startDelayMs: o.startDelayMs, zones: o.zones,
+    client, heartbeatClient, logger: testLogger('sim-nodes'), count: o.count, prefix: o.prefix, startDelayMs: o.startDelayMs, zones: o.zones,
     cpu: o.cpu, memory: o.memory, maxPods: o.maxPods, timing: o.timing, concurrency: o.concurrency,
   });
   const ac = new AbortController();
@@ -90,6 +91,7 @@ export async function startSimulatedNodes(api: { kubeconfigs: { kubelet: string 
     ac.abort();
     await done;
     client.close();
+    heartbeatClient.close();
   };
   try {
     await nodes.ready();

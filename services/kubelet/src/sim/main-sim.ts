@@ -9,12 +9,13 @@ import type { Logger } from '@tskube/log';
 import { Gauge } from 'prom-client';
 import type { KubeletConfig } from '../config.js';
 import type { SimConfig } from './config.js';
-import { SIM_CLIENT_MAX_SOCKETS, buildSimulatedNodes } from './simulated-nodes.js';
+import { SIM_CLIENT_MAX_SOCKETS, SIM_HEARTBEAT_MAX_SOCKETS, buildSimulatedNodes } from './simulated-nodes.js';
 
 export async function runSimulatedNodes(config: KubeletConfig, sim: SimConfig, log: Logger, signal: AbortSignal): Promise<void> {
   const client = createClientFromKubeconfig(config.kubeconfig, { component: 'kubelet', logger: log, maxSockets: SIM_CLIENT_MAX_SOCKETS });
+  const heartbeatClient = createClientFromKubeconfig(config.kubeconfig, { component: 'kubelet', logger: log, maxSockets: SIM_HEARTBEAT_MAX_SOCKETS });
   const nodes = buildSimulatedNodes({
-    client, logger: log, count: sim.count, prefix: sim.prefix, startDelayMs: sim.startDelayMs, zones: sim.zones,
+    client, heartbeatClient, logger: log, count: sim.count, prefix: sim.prefix, startDelayMs: sim.startDelayMs, zones: sim.zones,
     cpu: config.nodeCpu, memory: config.nodeMemory, maxPods: config.maxPods, concurrency: sim.concurrency,
     clusterName: config.clusterName, shutdownRemovePods: sim.shutdownRemovePods,
   });
@@ -36,5 +37,6 @@ export async function runSimulatedNodes(config: KubeletConfig, sim: SimConfig, l
   } finally {
     await health.close();
     client.close();
+    heartbeatClient.close();
   }
 }

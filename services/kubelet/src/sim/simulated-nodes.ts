@@ -37,17 +37,30 @@ import { SimRuntime, nodeAddress } from './sim-runtime.js';
 
 export const SIMULATED_LABEL = 'tskube.io/simulated';
 /**
- * Connections the shared client of simulated nodes should keep at most (RestClient
- * `maxSockets`). Unbounded, a thousand nodes registering at once open a socket (and a TLS
- * handshake) each; too few, and a burst of pod starts (several requests each) queues in the
- * client past the request timeout while the apiserver waits on etcd. 128 keeps a 1,000-node
- * process at about a hundred sockets and its requests moving.
+ * Connections the simulated nodes' pod client keeps at most (RestClient `maxSockets`): pod
+ * status reads and writes, events. Requests beyond it queue in the client, which is the
+ * backpressure a burst of thousands of pod starts needs so that the apiserver keeps room for
+ * heartbeats and the controllers (upstream: each kubelet's QPS limit and API priority and
+ * fairness); too few, and requests wait in the queue past the 30 s request timeout.
  */
-export const SIM_CLIENT_MAX_SOCKETS = 128;
+export const SIM_CLIENT_MAX_SOCKETS = 64;
+/**
+ * Connections of the heartbeat client (Node status, Leases). Each node has at most one Lease
+ * renewal and one status report in flight, so the natural bound is 2 per node; 256 lets 1,000
+ * nodes renew 100 Leases a second even while the apiserver answers in seconds (a small pool
+ * would queue renewals past the node monitor grace period and the nodes would turn NotReady).
+ */
+export const SIM_HEARTBEAT_MAX_SOCKETS = 256;
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export interface SimulatedNodesOptions {
   client: Client;
+  /**
+   * Client for Node status and Lease writes (default `client`): give it its own connections
+   * (SIM_HEARTBEAT_MAX_SOCKETS) so heartbeats never queue behind a burst of pod traffic in
+   * `client` — one kubelet's connection per node would not have that head-of-line blocking.
+   */
+  heartbeatClient?: Client;
   logger: Logger;
   count: number;
   /** Node name prefix; default "sim-node-" (names sim-node-1 … sim-node-N). */
@@ -129,7 +142,7 @@ export function buildSimulatedNodes(o: SimulatedNodesOptions): SimulatedNodes {
         nodeCpu: o.cpu ?? '8', nodeMemory: o.memory ?? '32Gi', maxPods: o.maxPods ?? 110,
         shutdownRemovePods: o.shutdownRemovePods ?? false, labels: simulatedNodeLabels(i + 1, zones),
       },
-      client: o.client, runtime, logger: log, host: simHost(nodeName), timing: o.timing,
+      client: o.client, heartbeatClient: o.heartbeatClient, runtime, logger: log, host: simHost(nodeName), timing: o.timing,
       // a private registry: the per-node kubelet metrics are not served (they would collide by name)
       registry: new Registry(),
       pods: dispatcher.forNode(nodeName),
