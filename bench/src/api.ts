@@ -38,9 +38,9 @@ function podObject(name: string, ns: string, annotations: Record<string, string>
   };
 }
 
-interface ApiProcess { child: ChildProcess; port: number; kubeconfig: string; dataDir: string; stop(): Promise<void> }
+export interface ApiProcess { child: ChildProcess; port: number; kubeconfig: string; dataDir: string; stop(): Promise<void> }
 
-async function startApiProcess(etcd: EtcdProcess): Promise<ApiProcess> {
+export async function startApiProcess(etcd: EtcdProcess): Promise<ApiProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tskube-bench-api-'));
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'services/apiserver/dist/main.js')], {
@@ -70,13 +70,13 @@ async function startApiProcess(etcd: EtcdProcess): Promise<ApiProcess> {
   };
 }
 
-function rssMiB(pid: number): number {
+export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /** Runs `n` tasks with at most `concurrency` at once; returns each task's latency (ms) and the wall time. */
-async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ lat: number[]; wallMs: number }> {
+export async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ lat: number[]; wallMs: number }> {
   const lat: number[] = new Array(n);
   let next = 0;
   const t0 = performance.now();
