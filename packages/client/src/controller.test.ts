@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { conflict } from '@tskube/api';
 import { runController } from './controller.js';
 import { captureLogger } from './test-logger.js';
 import { ItemExponentialRateLimiter, WorkQueue } from './workqueue.js';
@@ -29,6 +30,25 @@ describe('runController', () => {
     assert.deepEqual(errors.map((l) => [l.msg, l.fields.controller, l.fields.key]), [
       ['reconcile failed', 'test', 'bad'], ['reconcile failed', 'test', 'bad']]);
     assert.ok(errors[0]!.fields.err instanceof Error);
+  });
+
+  it('retries a 409 Conflict like any failure but logs it at debug level', async () => {
+    const q = new WorkQueue<string>({ rateLimiter: new ItemExponentialRateLimiter(1, 100) });
+    const log = captureLogger();
+    const ac = new AbortController();
+    let first = true;
+    const done = runController({
+      name: 'test', queue: q, logger: log, signal: ac.signal,
+      reconcile: async () => {
+        if (first) { first = false; throw conflict({ group: 'apps', resource: 'replicasets' }, 'web'); }
+        setTimeout(() => ac.abort(), 5);
+      },
+    });
+    q.add('k');
+    await done;
+    assert.equal(first, false);
+    assert.deepEqual(log.lines.filter((l) => l.level === 'error'), []);
+    assert.deepEqual(log.lines.filter((l) => l.level === 'debug').map((l) => l.msg), ['reconcile conflict, retrying']);
   });
 
   it('requeueAfter looks at the key again later', async () => {

@@ -5,13 +5,14 @@
  * - resolves (void): success; the key's backoff is reset (`forget`).
  * - resolves `{ requeueAfter: ms }`: success, and the key is looked at again after `ms`.
  * - rejects: the key is re-queued with rate-limited backoff and one log line is written
- *   (controller, key, error, retry count): the error is handled here, so reconcile should
- *   not log it too.
+ *   (controller, key, error, retry count; at debug level for a 409 Conflict): the error is
+ *   handled here, so reconcile should not log it too.
  * Then `done(key)`. The queue guarantees a key is never reconciled by two workers at once.
  *
  * When `signal` aborts the queue is shut down; workers finish the reconcile in hand and
  * stop (keys still queued are not processed). `runController` resolves once all workers stopped.
  */
+import { isApiError } from '@tskube/api';
 import type { Logger } from '@tskube/log';
 import type { WorkQueue } from './workqueue.js';
 
@@ -48,7 +49,10 @@ export async function runController<K = string>(opts: ControllerOptions<K>): Pro
       } catch (e) {
         if (!signal.aborted) {
           queue.addRateLimited(key);
-          log.error('reconcile failed', { key, err: e, requeues: queue.numRequeues(key) });
+          // A conflict only means the cache was behind a write: routine under load, retried at
+          // once with backoff, not worth an error line (upstream logs these at a verbose level).
+          if (isApiError(e, 'Conflict')) log.debug('reconcile conflict, retrying', { key, err: e, requeues: queue.numRequeues(key) });
+          else log.error('reconcile failed', { key, err: e, requeues: queue.numRequeues(key) });
         }
       } finally {
         queue.done(key);

@@ -57,6 +57,32 @@ describe('event recorder', () => {
     assert.deepEqual(evs.map((e) => [e.involvedObject.fieldPath, e.count]).sort(), [['spec.containers{a}', 2], ['spec.containers{b}', 1]]);
   });
 
+  it('writes a burst with several requests in flight, one per aggregation key', async () => {
+    const fake = new FakeClient();
+    const events = fake.resource(Resources.events);
+    let inFlight = 0;
+    let peak = 0;
+    const perKey = new Map<string, number>();
+    const slow = async <T>(key: string, f: () => Promise<T>): Promise<T> => {
+      inFlight++; peak = Math.max(peak, inFlight);
+      perKey.set(key, (perKey.get(key) ?? 0) + 1);
+      assert.equal(perKey.get(key), 1, `two writes for ${key} at once`);
+      try { await new Promise((r) => setTimeout(r, 5)); return await f(); } finally { inFlight--; perKey.set(key, perKey.get(key)! - 1); }
+    };
+    const client = {
+      resource: () => ({
+        create: (ns: string, ev: Event) => slow(ev.involvedObject.name ?? '', () => events.create(ns, ev)),
+        patch: (ns: string, name: string, body: object, type: 'merge') => slow(name.split('.')[0]!, () => events.patch(ns, name, body, type)),
+      }),
+    } as unknown as FakeClient;
+    const rec = createEventRecorder({ client, component: 'default-scheduler', logger: captureLogger(), writers: 4 });
+    for (let i = 0; i < 20; i++) rec.event({ ...pod, metadata: { ...pod.metadata, name: `p${i % 10}`, uid: `u${i % 10}` } }, 'Warning', 'FailedScheduling', '0/3 nodes are available');
+    await rec.flush();
+    assert.equal(peak, 4, 'four writes in flight');
+    const evs = (await events.list({ namespace: 'prod' })).items;
+    assert.deepEqual(evs.map((e) => [e.involvedObject.name, e.count]).sort(), Array.from({ length: 10 }, (_, i) => [`p${i}`, 2]));
+  });
+
   it('puts events of cluster-scoped objects in "default"', async () => {
     const { fake, rec } = setup();
     const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'n-u' } };

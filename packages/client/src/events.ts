@@ -48,10 +48,14 @@ export interface EventRecorderOptions {
   aggregateWindowMs?: number;
   /** Queue bound; events beyond it are dropped (logged once per burst). Default 1000. */
   maxQueued?: number;
+  /** Event writes in flight at once (default 8). */
+  writers?: number;
   now?: () => Date;
 }
 
 interface Pending {
+  /** Aggregation key: events with the same key become one Event with a count. */
+  key: string;
   ref: ObjectReference;
   type: EventType;
   reason: string;
@@ -106,7 +110,9 @@ class Recorder implements EventRecorder {
         return;
       }
       this.droppedLogged = false;
-      this.queue.push({ ref, type, reason, message: message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) : message, at: this.now() });
+      const msg = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) : message;
+      const key = JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, ref.fieldPath, type, reason, msg]);
+      this.queue.push({ key, ref, type, reason, message: msg, at: this.now() });
       this.draining ??= this.drain();
     } catch (e) {
       this.log.error('event dropped', { err: e, reason });
@@ -117,18 +123,37 @@ class Recorder implements EventRecorder {
     while (this.draining) await this.draining;
   }
 
+  /**
+   * Writes queued events with up to `writers` requests in flight (one at a time was too slow
+   * for a scheduler's burst of FailedScheduling events: the queue filled and events were
+   * dropped). Events with the same aggregation key are written in order, never concurrently, so
+   * the count patch of a repeat always finds the Event its first occurrence created.
+   */
   private async drain(): Promise<void> {
     // Start on a later turn: the caller (often an informer handler or reconcile) is not delayed at all.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    try {
-      for (let p = this.queue.shift(); p; p = this.queue.shift()) {
+    const inFlight = new Set<string>();
+    const writer = async (): Promise<void> => {
+      for (;;) {
+        const i = this.queue.findIndex((q) => !inFlight.has(q.key));
+        if (i < 0) return;
+        const [p] = this.queue.splice(i, 1);
+        inFlight.add(p!.key);
         try {
-          await this.write(p);
+          await this.write(p!);
         } catch (e) {
           this.log.warn('event write failed', {
-            err: e, reason: p.reason, object: `${p.ref.namespace ? `${p.ref.namespace}/` : ''}${p.ref.name}`, kind: p.ref.kind,
+            err: e, reason: p!.reason, object: `${p!.ref.namespace ? `${p!.ref.namespace}/` : ''}${p!.ref.name}`, kind: p!.ref.kind,
           });
+        } finally {
+          inFlight.delete(p!.key);
         }
+      }
+    };
+    try {
+      // Writers that found only in-flight keys exit; loop until the queue is really empty.
+      while (this.queue.length > 0) {
+        await Promise.all(Array.from({ length: this.opts.writers ?? 8 }, writer));
       }
     } finally {
       this.draining = undefined;
@@ -146,7 +171,7 @@ class Recorder implements EventRecorder {
   private async write(p: Pending): Promise<void> {
     const events = this.opts.client.resource(Resources.events);
     const namespace = p.ref.namespace || 'default';
-    const key = JSON.stringify([p.ref.apiVersion, p.ref.kind, p.ref.namespace, p.ref.name, p.ref.uid, p.ref.fieldPath, p.type, p.reason, p.message]);
+    const key = p.key;
     const stamp = rfc3339(p.at);
     const prev = this.seen.get(key);
     if (prev && p.at.getTime() - prev.firstAt < this.window) {
