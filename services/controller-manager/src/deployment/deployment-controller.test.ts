@@ -197,6 +197,24 @@ describe('DeploymentController', () => {
       [['busybox:1', 0], ['busybox:2', 2]]);
   });
 
+  it('an old ReplicaSet whose status still counts more available pods than its spec is not an error (stale status under load)', async () => {
+    h.fake.seed(DEP_DEF, deployment({ replicas: 4 }));
+    await h.start();
+    await step();
+    await step();
+    await setTemplateImage('busybox:2');
+    await step();
+    const old = (await rsByImage('busybox:1'))!;
+    assert.equal(old.spec?.replicas, 3);
+    await rss().updateStatus({ ...old, status: { ...old.status, replicas: 4, readyReplicas: 4, availableReplicas: 4 } });
+    await caughtUp();
+    await c.reconcile(KEY);
+    assert.ok(((await rsByImage('busybox:1'))!.spec?.replicas ?? 0) <= 3, 'never scaled up by the cleanup');
+    for (let i = 0; i < 6; i++) await step();
+    assert.deepEqual((await listRS()).map((r) => [r.spec?.template?.spec?.containers[0]?.image, r.spec?.replicas]).sort(),
+      [['busybox:1', 0], ['busybox:2', 4]]);
+  });
+
   it('Recreate scales the old ReplicaSets to 0, waits for their pods to be gone, then creates the new one', async () => {
     h.fake.seed(DEP_DEF, deployment({ replicas: 3, strategy: { type: 'Recreate' } }));
     await h.start();

@@ -597,11 +597,12 @@ export class DeploymentController {
       if (total >= maxCleanup) break;
       const replicas = replicasOf(rs);
       const available = rs.status?.availableReplicas ?? 0;
-      if (replicas === 0 || replicas === available) continue;
+      // A status that still counts pods of a larger, earlier size (available > replicas) has
+      // nothing unhealthy to clean up; upstream errors and requeues here, which under load only
+      // spins until the ReplicaSet's status catches up.
+      if (replicas === 0 || available >= replicas) continue;
       const n = Math.min(maxCleanup - total, replicas - available);
-      const next = replicas - n;
-      if (next > replicas) throw new Error(`when cleaning up unhealthy replicas, got invalid request to scale down ${objectKey(rs)} ${replicas} -> ${next}`);
-      out[i] = (await this.scaleAndRecord(rs, next, d)).rs;
+      out[i] = (await this.scaleAndRecord(rs, replicas - n, d)).rs;
       total += n;
     }
     return { oldRSs: out, count: total };
