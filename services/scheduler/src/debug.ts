@@ -44,7 +44,11 @@ export interface NodeVerdict {
   score?: { total: number; plugins: Record<string, number> };
 }
 
-export const DEFAULT_DEBUG_RECORDS = 256;
+/**
+ * Records kept. Each holds its attempt's per-node scores (about half a megabyte at 1,000 nodes),
+ * so the store is kept small (the scale bench showed the scheduler growing under pod churn).
+ */
+export const DEFAULT_DEBUG_RECORDS = 64;
 
 export class DebugStore {
   private readonly records = new Map<string, AttemptRecord>();

@@ -9,6 +9,7 @@
  *
  * Event handlers only update the cache and the queue; all API writes happen in the loop.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Registry as MetricsRegistry } from 'prom-client';
@@ -235,7 +236,10 @@ export function buildScheduler(deps: SchedulerDeps): Scheduler {
         });
         healthPort = health.port;
       }
+      // Every informer, watch, queue and binding in flight listens on this signal: more than
+      // Node's default of 10 listeners is expected, not a leak.
       const stop = new AbortController();
+      setMaxListeners(0, stop.signal);
       const onAbort = () => stop.abort();
       signal.addEventListener('abort', onAbort, { once: true });
       let reason: StopReason = 'shutdown';
