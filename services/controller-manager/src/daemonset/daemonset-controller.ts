@@ -52,7 +52,7 @@ import {
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
 import { runWorkers, type Controller } from '../controller.js';
-import { computeHash } from '../deployment/hash.js';
+import { computeHash } from '../util/hash.js';
 import {
   ControllerHistory, POD_REVISION_LABEL, sameData, sortRevisions, templatePatch, type RoRevision,
 } from '../history/history.js';

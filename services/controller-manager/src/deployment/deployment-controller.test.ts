@@ -4,7 +4,7 @@ import type { Deployment, Pod, ReplicaSet } from '@tskube/api';
 import { Resources, type ReconcileResult } from '@tskube/client';
 import { eventually, harness, type Harness } from '../testing.js';
 import { DeploymentController } from './deployment-controller.js';
-import { computeHash } from './hash.js';
+import { computeHash } from '../util/hash.js';
 
 const DEP_DEF = { group: 'apps', plural: 'deployments' };
 const RS_DEF = { group: 'apps', plural: 'replicasets' };

@@ -50,7 +50,7 @@ import type { ControllerManagerMetrics } from '../metrics.js';
 import { aggregate, errorMessage, hasStatusCause } from '../util/errors.js';
 import { controllerOf, groupOf, newControllerRef } from '../util/owners.js';
 import { removeOwnerRefsPatch } from '../util/patches.js';
-import { POD_TEMPLATE_HASH_LABEL, computeHash, equalIgnoreHash } from './hash.js';
+import { POD_TEMPLATE_HASH_LABEL, computeHash, equalIgnoreHash } from '../util/hash.js';
 import {
   REVISION_ANNOTATION, Reason, actualReplicas, availableReplicas, byCreation, byRevision, bySizeNewer, bySizeOlder, calculateStatus,
   deploymentComplete, deploymentProgressing, deploymentTimedOut, desiredReplicasAnnotation, filterActive,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Deployment, ReplicaSet } from '@tskube/api';
 import { scaledValue } from '../util/int-or-percent.js';
-import { computeHash, equalIgnoreHash, safeEncodeString } from './hash.js';
+import { computeHash, equalIgnoreHash, safeEncodeString } from '../util/hash.js';
 import {
   DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
   calculateStatus, deploymentTimedOut, findActiveOrLatest, findNewReplicaSet, maxSurge, maxUnavailable, newRSNewReplicas,

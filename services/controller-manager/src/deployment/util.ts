@@ -9,7 +9,7 @@ import {
 } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import { scaledValue } from '../util/int-or-percent.js';
-import { equalIgnoreHash } from './hash.js';
+import { equalIgnoreHash } from '../util/hash.js';
 
 type RoD = DeepReadonly<Deployment>;
 type RoRS = DeepReadonly<ReplicaSet>;

@@ -18,7 +18,7 @@
  */
 import { isApiError, matches, type ControllerRevision, type Selector } from '@tskube/api';
 import { Resources, clone, type Client, type DeepReadonly, type Informer } from '@tskube/client';
-import { safeEncodeString } from '../deployment/hash.js';
+import { safeEncodeString } from '../util/hash.js';
 import { controllerOf, newControllerRef } from '../util/owners.js';
 
 export type RoRevision = DeepReadonly<ControllerRevision>;

@@ -27,7 +27,7 @@
  */
 import {
   isApiError, jsonEqual, matches, objectKey, splitKey,
-  type Pod, type ReplicaSet, type ReplicaSetStatus, type Selector,
+  type Pod, type ReplicaSet, type ReplicaSetStatus,
 } from '@tskube/api';
 import {
   Resources, WorkQueue, clone, type ApiObject, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
@@ -36,10 +36,10 @@ import {
 import type { Logger } from '@tskube/log';
 import { runWorkers, type Controller } from '../controller.js';
 import type { ControllerManagerMetrics } from '../metrics.js';
+import { claimPods } from '../util/claim.js';
 import { Expectations } from '../util/expectations.js';
-import { aggregate, errorMessage, hasStatusCause } from '../util/errors.js';
+import { errorMessage, hasStatusCause } from '../util/errors.js';
 import { controllerOf, groupOf, newControllerRef } from '../util/owners.js';
-import { removeOwnerRefsPatch } from '../util/patches.js';
 import { isPodActive, isPodReady, podKey } from '../util/pods.js';
 import { podsToDelete } from './ranking.js';
 import { calculateStatus, statusChanged } from './status.js';
@@ -255,7 +255,10 @@ export class ReplicaSetController {
       return;
     }
     const active = this.podInformer.lister.listNamespace(namespace).filter(isPodActive);
-    const pods = await this.claimPods(rs, selector, active);
+    const pods = await claimPods({
+      client: this.o.client, owner: rs, gvk: this.kind.gvk, selector, pods: active,
+      recheck: () => this.recheck(rs), logger: this.log,
+    });
 
     let manageError: unknown;
     if (needsSync && !rs.metadata?.deletionTimestamp) {
@@ -276,40 +279,6 @@ export class ReplicaSetController {
     }
   }
 
-  /** Owned-and-matching plus adopted pods; releases owned pods that stopped matching. */
-  private async claimPods(rs: RoRS, selector: Selector, pods: readonly RoPod[]): Promise<RoPod[]> {
-    const claimed: RoPod[] = [];
-    const errs: unknown[] = [];
-    const deleting = !!rs.metadata?.deletionTimestamp;
-    let canAdopt: Promise<void> | undefined;
-    for (const pod of pods) {
-      const ref = controllerOf(pod);
-      const match = selector.length > 0 && matches(selector, pod.metadata?.labels);
-      if (ref) {
-        if (ref.uid !== rs.metadata?.uid) continue;
-        if (match) { claimed.push(pod); continue; }
-        if (deleting) continue;
-        try {
-          await this.release(rs, pod);
-        } catch (e) {
-          if (!isApiError(e, 'NotFound')) errs.push(e);
-        }
-        continue;
-      }
-      if (deleting || !match || pod.metadata?.deletionTimestamp) continue;
-      try {
-        canAdopt ??= this.recheck(rs);
-        await canAdopt;
-        claimed.push(await this.adopt(rs, pod));
-      } catch (e) {
-        if (!isApiError(e, 'NotFound')) errs.push(e);
-      }
-    }
-    const err = aggregate(errs);
-    if (err) throw err;
-    return claimed;
-  }
-
   /** Adoption needs a live view: the cached ReplicaSet may already be gone or being deleted (upstream RecheckDeletionTimestamp). */
   private async recheck(rs: RoRS): Promise<void> {
     const ns = rs.metadata?.namespace ?? '';
@@ -319,23 +288,6 @@ export class ReplicaSetController {
       throw new Error(`original ReplicaSet ${ns}/${name} is gone: got uid ${fresh.metadata?.uid ?? ''}, wanted ${rs.metadata?.uid ?? ''}`);
     }
     if (fresh.metadata?.deletionTimestamp) throw new Error(`${ns}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-  }
-
-  private async adopt(rs: RoRS, pod: RoPod): Promise<RoPod> {
-    const refs = [...clone(pod.metadata?.ownerReferences ?? []), newControllerRef(rs, this.kind.gvk)];
-    // resourceVersion + uid make it a compare-and-swap: a concurrent adopter cannot be overwritten.
-    const patched = await this.o.client.resource(Resources.pods).patch(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', {
-      metadata: { uid: pod.metadata?.uid, resourceVersion: pod.metadata?.resourceVersion, ownerReferences: refs },
-    }, 'merge');
-    this.log.info('adopted pod', { replicaset: objectKey(rs), pod: podKey(pod) });
-    return patched;
-  }
-
-  private async release(rs: RoRS, pod: RoPod): Promise<void> {
-    const patch = removeOwnerRefsPatch(pod.metadata, new Set([rs.metadata?.uid ?? '']));
-    if (!patch) return;
-    await this.o.client.resource(Resources.pods).patch(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', patch, 'json');
-    this.log.info('released pod', { replicaset: objectKey(rs), pod: podKey(pod) });
   }
 
   private async manageReplicas(key: string, rs: RoRS, pods: readonly RoPod[]): Promise<void> {

@@ -8,8 +8,6 @@
  * (uid + resourceVersion) adding the controller reference and `finalizers` (the Job's
  * tracking finalizer); NotFound during adopt/release is ignored, other errors are
  * aggregated and thrown after every pod was looked at.
- *
- * The ReplicaSet controller has the same logic inline (it predates this helper).
  */
 import { isApiError, matches, type Pod, type Selector } from '@tskube/api';
 import { Resources, clone, type Client, type DeepReadonly } from '@tskube/client';
