@@ -9,3 +9,4 @@ export * from './validation.js';
 export * from './kinds/index.js';
 export * from './schema/index.js';
 export * from './taints.js';
+export * from './node-affinity.js';

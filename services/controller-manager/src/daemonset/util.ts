@@ -9,7 +9,7 @@ import {
 } from '@tskube/api';
 import { clone, type DeepReadonly } from '@tskube/client';
 import { scaledValue } from '../util/int-or-percent.js';
-import { requiredNodeAffinityMatches } from '../util/node-affinity.js';
+import { requiredNodeAffinityMatches } from '@tskube/api';
 import { POD_REVISION_LABEL } from '../history/history.js';
 
 type Affinity = NonNullable<PodSpec['affinity']>;
