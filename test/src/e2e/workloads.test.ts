@@ -9,11 +9,10 @@
 // the kubelet's 60 s resync that refreshes configMap volumes) run while the quick tests do.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Pod } from '@tskube/api';
 import { createClientFromKubeconfig, Resources, type Client } from '@tskube/client';
 import { composeUp, loadImageEnv, sh, type ComposeCluster } from '../support/compose.js';
-import { Kubectl, eventually } from '../support/kubectl.js';
+import { Kubectl, eventually, startPortForward } from '../support/kubectl.js';
 
 loadImageEnv();
 const POD_IMAGE = process.env.POD_IMAGE ?? 'busybox:1.36';
@@ -196,27 +195,16 @@ test('exec -i pipes stdin to cat through apiserver → kubelet → runtime', asy
 
 test('port-forward fetches from busybox httpd in a pod', async (t) => {
   await eventually('web Ready', async () => ready(await getPod('web')), 90_000, 500);
-  const child = spawn(k.bin, ['--kubeconfig', cluster.kubeconfig, 'port-forward', 'pod/web', ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const pf = await startPortForward(k.bin, ['--kubeconfig', cluster.kubeconfig, 'port-forward', 'pod/web', ':8080'], 8080);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "Forwarding from" within 20 s; stdout ${out} stderr ${err}`)), 20_000);
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-      });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`kubectl port-forward exited ${code}: ${err}`)); });
-    });
+    const port = pf.port;
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/index.html`, { headers: { Connection: 'close' } });
       assert.equal(`${res.status} ${await res.text()}`, '200 hello-pf\n');
     }
-    t.diagnostic(out.trim());
+    t.diagnostic(pf.output().stdout.trim());
   } finally {
-    child.kill('SIGTERM');
+    pf.stop();
   }
 });
 

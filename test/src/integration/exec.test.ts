@@ -14,7 +14,7 @@
  * pty. Every container carries tskube.cluster=<scope> and is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import {
 import { createLogger, parseLogLevel } from '@tskube/log';
 import { startApiServer, type TestApiServer } from '../support/apiserver.js';
 import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
-import { eventually, Kubectl } from '../support/kubectl.js';
+import { eventually, Kubectl, startPortForward } from '../support/kubectl.js';
 
 const log = createLogger({ component: 'exec-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
 const NS = 'default';
@@ -225,29 +225,18 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   /** Runs `kubectl port-forward` until it prints its local port, fetches `/` twice, then stops it. */
   async function portForwardFetch(kubectl: Kubectl, pod: string): Promise<string[]> {
     // -v=4 shows client-go's "fallback to secondary dialer" if the WebSocket tunnel is refused.
-    const child = spawn(kubectl.bin, ['--kubeconfig', api!.kubeconfig, 'port-forward', `pod/${pod}`, ':8080', '-v=4'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    const pf = await startPortForward(kubectl.bin, ['--kubeconfig', api!.kubeconfig, 'port-forward', `pod/${pod}`, ':8080', '-v=4'], 8080);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "Forwarding from" within 20 s; stdout ${out} stderr ${err}`)), 20_000);
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
-          if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-        });
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`kubectl port-forward exited ${code}: ${err}`)); });
-      });
+      const port = pf.port;
       const bodies: string[] = [];
       for (let i = 0; i < 2; i++) {
         const res = await fetch(`http://127.0.0.1:${port}/index.html`, { headers: { Connection: 'close' } });
         bodies.push(`${res.status} ${await res.text()}`);
       }
-      if (!/kubectl\.1\.(27|28|29|30)$/.test(kubectl.bin)) assert.doesNotMatch(err, /fallback to secondary dialer/, 'the WebSocket tunnel is used, not native SPDY');
+      if (!/kubectl\.1\.(27|28|29|30)$/.test(kubectl.bin)) assert.doesNotMatch(pf.output().stderr, /fallback to secondary dialer/, 'the WebSocket tunnel is used, not native SPDY');
       return bodies;
     } finally {
-      child.kill('SIGTERM');
+      pf.stop();
     }
   }
 

@@ -75,3 +75,40 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+export interface PortForward {
+  /** The local port kubectl listens on. */
+  port: number;
+  /** kubectl's stdout so far ("Forwarding from …") and stderr. */
+  output(): { stdout: string; stderr: string };
+  stop(): void;
+}
+
+/**
+ * Runs `kubectl <args>` (a `port-forward … :<remote>` command) until it prints
+ * `Forwarding from 127.0.0.1:<port> -> <remote>`; rejects when it exits first or stays silent
+ * for 20 s. The caller must `stop()` it.
+ */
+export async function startPortForward(bin: string, args: readonly string[], remotePort: number): Promise<PortForward> {
+  const child = spawn(bin, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const stop = () => { child.kill('SIGTERM'); };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "Forwarding from" within 20 s; stdout ${out} stderr ${err}`)), 20_000);
+      const re = new RegExp(`Forwarding from 127\\.0\\.0\\.1:(\\d+) -> ${remotePort}`);
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = re.exec(out);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`kubectl port-forward exited ${code}: ${err}`)); });
+    });
+    return { port, output: () => ({ stdout: out, stderr: err }), stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
