@@ -15,11 +15,11 @@
  */
 import { execFile } from 'node:child_process';
 import Docker from 'dockerode';
-import { createClientFromKubeconfig, loadKubeconfig, Resources } from '@tskube/client';
+import { loadKubeconfig, Resources } from '@tskube/client';
 import { runStream, exitCodeOf } from '@tskube/kubelet';
-import { composeUp, type ComposeCluster } from '@tskube/test/support/compose';
 import { eventually, kubectlBinary } from '@tskube/test/support/kubectl';
 import { fmtMs, median, percentile, say } from './stats.js';
+import { upOneNode } from './one-node.js';
 
 const podImage = () => process.env.POD_IMAGE ?? 'busybox:1.36';
 
@@ -59,12 +59,9 @@ function fmtMs2(ms: number): string {
 
 export async function execBench(opts: { sessions: number; rounds: number; kubectl: number }): Promise<void> {
   say(`# exec round trip: ${opts.sessions} sequential \`echo hi\` sessions per round, ${opts.rounds} rounds (medians across rounds); kubectl exec ${opts.kubectl} per round`);
-  const cluster: ComposeCluster = await composeUp({ kubelets: 1 });
+  const { cluster, client } = await upOneNode();
   try {
-    say(`cluster ${cluster.project} up in ${cluster.upSeconds.toFixed(1)} s`);
-    const client = createClientFromKubeconfig(cluster.kubeconfig, { component: 'bench' });
     const pods = client.resource(Resources.pods);
-    await eventually('default ServiceAccount', async () => { await client.resource(Resources.serviceAccounts).get('default', 'default'); return true; }, 60_000);
     await pods.create('default', {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'exec-bench' },
       spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: podImage(), imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },

@@ -15,11 +15,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { createClientFromKubeconfig, Resources, type Client } from '@tskube/client';
+import { Resources, type Client } from '@tskube/client';
 import type { Pod } from '@tskube/api';
-import { composeUp, sh, type ComposeCluster } from '@tskube/test/support/compose';
+import { sh } from '@tskube/test/support/compose';
 import { eventually } from '@tskube/test/support/kubectl';
 import { median, say } from './stats.js';
+import { upOneNode } from './one-node.js';
 
 const podImage = () => process.env.POD_IMAGE ?? 'busybox:1.36';
 const CLK_TCK = (() => {
@@ -99,15 +100,8 @@ async function readyCount(client: Client): Promise<number> {
 export async function kubeletResources(opts: { pods: number; windows: number; window: number; probes: boolean }): Promise<void> {
   say(`# kubelet CPU and RSS: 0 pods vs ${opts.pods} running pods${opts.probes ? ' (exec readiness probe every 10 s each)' : ''} on one node; ` +
     `${opts.windows} windows of ${opts.window} s each (medians across windows)`);
-  const cluster: ComposeCluster = await composeUp({ kubelets: 1 });
+  const { cluster, client } = await upOneNode();
   try {
-    say(`cluster ${cluster.project} up in ${cluster.upSeconds.toFixed(1)} s`);
-    const client = createClientFromKubeconfig(cluster.kubeconfig, { component: 'bench' });
-    await eventually('node Ready', async () => {
-      const nodes = await client.resource(Resources.nodes).list();
-      return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) || null;
-    }, 120_000);
-    await eventually('default ServiceAccount', async () => { await client.resource(Resources.serviceAccounts).get('default', 'default'); return true; }, 60_000);
     const kubelet = `${cluster.project}-kubelet-1`;
     const procs = await containerProcs(kubelet);
     say(`kubelet container ${kubelet}: ${procs.map((p) => `${p.pid} ${p.args}`).join('; ')}`);

@@ -11,11 +11,11 @@
  *             create+start a busybox container joined to its network namespace
  */
 import Docker from 'dockerode';
-import { createClientFromKubeconfig, Resources, type Client } from '@tskube/client';
+import { Resources, type Client } from '@tskube/client';
 import type { Pod } from '@tskube/api';
-import { composeUp, type ComposeCluster } from '@tskube/test/support/compose';
 import { eventually } from '@tskube/test/support/kubectl';
 import { fmtMs, median, percentile, say } from './stats.js';
+import { upOneNode } from './one-node.js';
 
 // read when used: main.ts loads the offline images env file first
 const podImage = () => process.env.POD_IMAGE ?? 'busybox:1.36';
@@ -107,14 +107,8 @@ async function dockerRound(docker: Docker, network: string, n: number, round: nu
 
 export async function podStartup(opts: { pods: number; rounds: number; probe: boolean }): Promise<void> {
   say(`# pod startup: ${opts.pods} pods at once on one node, create → Running and → Ready${opts.probe ? ' (exec readiness probe)' : ' (no probes)'}, ${opts.rounds} rounds (medians across rounds)`);
-  const cluster: ComposeCluster = await composeUp({ kubelets: 1 });
+  const { cluster, client } = await upOneNode();
   try {
-    say(`cluster ${cluster.project} up in ${cluster.upSeconds.toFixed(1)} s`);
-    const client = createClientFromKubeconfig(cluster.kubeconfig, { component: 'bench' });
-    await eventually('node Ready', async () => {
-      const nodes = await client.resource(Resources.nodes).list();
-      return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready')) || null;
-    }, 120_000);
     const docker = new Docker();
     const network = `${cluster.project}_default`;
     const t50: number[] = []; const t99: number[] = []; const r50: number[] = []; const r99: number[] = [];
