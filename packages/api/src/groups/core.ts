@@ -18,6 +18,7 @@ export const CORE: readonly ResourceDef[] = [
     subresources: [
       sub('attach', core('PodAttachOptions'), ['create', 'get']),
       sub('binding', core('Binding'), ['create']),
+      sub('ephemeralcontainers', core('Pod'), RW),
       sub('eviction', EVICTION, ['create']),
       sub('exec', core('PodExecOptions'), ['create', 'get']),
       sub('log', core('Pod'), ['get']),

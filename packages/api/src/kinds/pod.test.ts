@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { defaultPod, podQOSClass, validatePod, validatePodUpdate } from './pod.js';
+import { defaultPod, podQOSClass, validatePod, validatePodEphemeralContainersUpdate, validatePodUpdate } from './pod.js';
 import { fieldErrorString } from '../errors.js';
 
 const pod = (spec: Record<string, unknown>): Pod => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }], ...spec } } as Pod);
@@ -64,6 +64,73 @@ test('pod updates may change images but not other spec fields', () => {
   assert.match(errs[0]!.detail!, /pod updates may not change fields other than/);
   const tol = structuredClone(old); tol.spec!.tolerations = [...(old.spec!.tolerations ?? []), { key: 'x', operator: 'Exists' }];
   assert.deepEqual(validatePodUpdate(tol, old), [], 'tolerations may be added');
+});
+
+const debug = (extra: Record<string, unknown> = {}) => ({ name: 'dbg', image: 'busybox:1', ...extra });
+
+test('ephemeral containers: defaulted like containers, validated with upstream paths and wording', () => {
+  const p = pod({ ephemeralContainers: [debug({ image: 'busybox', resources: { limits: { cpu: '1' } } })] });
+  defaultPod(p);
+  const ec = p.spec!.ephemeralContainers![0]!;
+  assert.deepEqual([ec.imagePullPolicy, ec.terminationMessagePath, ec.terminationMessagePolicy], ['Always', '/dev/termination-log', 'File']);
+  assert.equal(ec.resources!.requests, undefined, 'no requests from limits for ephemeral containers');
+  // `pod` has container "c"; these specs are checked as on the subresource (validatePodSpec)
+  const cases: [string, Record<string, unknown>[], string[]][] = [
+    ['fine', [debug({ targetContainerName: 'c', stdin: true, tty: true, env: [{ name: 'A', value: 'b' }], securityContext: { privileged: true } })], []],
+    ['ports', [debug({ ports: [{ containerPort: 80 }] })], ['spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container']],
+    ['probes, lifecycle, resources, restartPolicy, resizePolicy', [debug({
+      lifecycle: { preStop: { exec: { command: ['x'] } } }, readinessProbe: { exec: { command: ['x'] } }, livenessProbe: { exec: { command: ['x'] } },
+      startupProbe: { exec: { command: ['x'] } }, resources: { requests: { cpu: '1' } }, restartPolicy: 'Always',
+      resizePolicy: [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }],
+    })], [
+      'spec.ephemeralContainers[0].resources: Forbidden: cannot be set for an Ephemeral Container',
+      'spec.ephemeralContainers[0].resizePolicy: Forbidden',
+      'spec.ephemeralContainers[0].restartPolicy: Forbidden',
+      'spec.ephemeralContainers[0].livenessProbe: Forbidden',
+      'spec.ephemeralContainers[0].readinessProbe: Forbidden',
+      'spec.ephemeralContainers[0].startupProbe: Forbidden',
+      'spec.ephemeralContainers[0].lifecycle: Forbidden',
+    ]],
+    ['empty resources are the zero value', [debug({ resources: {} })], []],
+    ['name taken by a container', [debug({ name: 'c' })], ['spec.ephemeralContainers[0].name: Duplicate value: "c"']],
+    ['names unique among ephemeral containers', [debug(), debug()], ['spec.ephemeralContainers[1].name: Duplicate value: "dbg"']],
+    ['target must be a container', [debug({ targetContainerName: 'nope' })], ['spec.ephemeralContainers[0].targetContainerName: Not found: "nope"']],
+    ['target may not be another ephemeral container', [debug(), debug({ name: 'two', targetContainerName: 'dbg' })], ['spec.ephemeralContainers[1].targetContainerName: Not found: "dbg"']],
+    ['common checks apply', [debug({ name: 'Bad_Name', image: '' })], ['spec.ephemeralContainers[0].name: Invalid value: "Bad_Name"', 'spec.ephemeralContainers[0].image: Required value']],
+    ['no subPath mounts', [debug({ volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'x' }] })], ['spec.ephemeralContainers[0].volumeMounts[0].subPath: Forbidden: cannot be set for an Ephemeral Container']],
+  ];
+  for (const [name, ecs, want] of cases) {
+    const spec = pod({ volumes: [{ name: 'v', emptyDir: {} }], ephemeralContainers: ecs });
+    const got = validatePodEphemeralContainersUpdate(spec, pod({})).map(fieldErrorString);
+    assert.equal(got.length, want.length, `${name}: ${JSON.stringify(got)}`);
+    want.forEach((w, i) => assert.ok(got[i]!.startsWith(w), `${name}: got ${got[i]}, want prefix ${w}`));
+  }
+});
+
+test('ephemeral containers: forbidden on create, only added through the subresource, never through a pod update', () => {
+  assert.deepEqual(validatePod(pod({ ephemeralContainers: [debug()] })).map(fieldErrorString), ['spec.ephemeralContainers: Forbidden: cannot be set on create']);
+  const old = pod({ ephemeralContainers: [debug()] });
+  defaultPod(old);
+  const added = structuredClone(old); added.spec!.ephemeralContainers!.push(debug({ name: 'two' }));
+  defaultPod(added);
+  assert.deepEqual(validatePodEphemeralContainersUpdate(added, old), []);
+  const reordered = structuredClone(added); reordered.spec!.ephemeralContainers!.reverse();
+  assert.deepEqual(validatePodEphemeralContainersUpdate(reordered, old), [], 'order does not matter (patches do not keep it)');
+  const sameButEmptyList = structuredClone(old); sameButEmptyList.spec!.ephemeralContainers![0]!.env = [];
+  assert.deepEqual(validatePodEphemeralContainersUpdate(sameButEmptyList, old), [], 'an empty list equals an absent one');
+  const removed = structuredClone(old); removed.spec!.ephemeralContainers = [];
+  assert.deepEqual(validatePodEphemeralContainersUpdate(removed, old).map(fieldErrorString),
+    ['spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be removed\n']);
+  const changed = structuredClone(old); changed.spec!.ephemeralContainers![0]!.image = 'busybox:2';
+  assert.deepEqual(validatePodEphemeralContainersUpdate(changed, old).map(fieldErrorString),
+    ['spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be changed\n']);
+  const mirror = pod({}); mirror.metadata!.annotations = { 'kubernetes.io/config.mirror': 'abc' };
+  assert.deepEqual(validatePodEphemeralContainersUpdate(pod({ ephemeralContainers: [debug()] }), mirror).map(fieldErrorString),
+    [': Forbidden: static pods do not support ephemeral containers']);
+  // the main resource: a changed ephemeralContainers list is just a forbidden spec change
+  const viaUpdate = validatePodUpdate(added, old);
+  assert.deepEqual(viaUpdate.map((e) => e.field), ['spec']);
+  assert.match(viaUpdate[0]!.detail!, /^pod updates may not change fields other than `spec.containers\[\*\].image`/);
 });
 
 test('QoS class from requests and limits', () => {

@@ -3,7 +3,7 @@
  * pkg/apis/core/validation). Covers the fields people set in everyday manifests; rarer fields
  * are accepted as decoded.
  */
-import type { Container, Pod, PodSpec, Probe, ResourceRequirements, Toleration, Volume } from 'kubernetes-types/core/v1.js';
+import type { Container, EphemeralContainer, Pod, PodSpec, Probe, ResourceRequirements, Toleration, Volume } from 'kubernetes-types/core/v1.js';
 import { field, type FieldError } from '../errors.js';
 import { isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, validateLabels } from '../validation.js';
 import { isValidQuantity, parseQuantity } from '../quantity.js';
@@ -28,7 +28,7 @@ function imageTag(image: string): string | undefined {
   return colon > slash ? noDigest.slice(colon + 1) : undefined;
 }
 
-function defaultContainer(c: Container, hostNetwork: boolean): void {
+function defaultContainer(c: Container, hostNetwork: boolean, requestsFromLimits = true): void {
   if (c.image !== undefined) {
     const tag = imageTag(c.image);
     c.imagePullPolicy ??= tag === undefined || tag === 'latest' ? (c.image.includes('@') ? 'IfNotPresent' : 'Always') : 'IfNotPresent';
@@ -38,7 +38,7 @@ function defaultContainer(c: Container, hostNetwork: boolean): void {
   c.resources ??= {};
   // Limits without requests: requests default to the limits (SetDefaults_Pod).
   const r = c.resources as ResourceRequirements;
-  if (r.limits && Object.keys(r.limits).length) {
+  if (requestsFromLimits && r.limits && Object.keys(r.limits).length) {
     r.requests ??= {};
     for (const [k, v] of Object.entries(r.limits)) if (r.requests[k] === undefined) r.requests[k] = v;
   }
@@ -74,6 +74,9 @@ export function defaultPodSpec(spec: PodSpec): void {
   const hostNet = spec.hostNetwork === true;
   for (const c of spec.initContainers ?? []) defaultContainer(c, hostNet);
   for (const c of spec.containers ?? []) defaultContainer(c, hostNet);
+  // upstream SetDefaults_EphemeralContainer: the container defaults (pull policy, termination
+  // message); no requests-from-limits (resources are forbidden for them anyway).
+  for (const c of spec.ephemeralContainers ?? []) defaultContainer(c as Container, hostNet, false);
   for (const v of spec.volumes ?? []) defaultVolume(v);
 }
 
@@ -181,7 +184,12 @@ function validateProbe(errs: FieldError[], path: string, p: Probe | undefined, a
   if (p.exec && !(p.exec.command?.length)) errs.push(field.required(`${path}.exec.command`));
 }
 
-function validateContainer(errs: FieldError[], path: string, c: Container, volumes: Set<string>, names: Set<string>, init: boolean): void {
+/**
+ * Checks every container kind shares (upstream validateContainerCommon + the image rule of
+ * validateContainerOnlyForPod): name (a DNS label, unique in `names`, which it joins), image,
+ * pull and termination-message policies, ports, env, volume mounts, resources.
+ */
+function validateContainerCommon(errs: FieldError[], path: string, c: Container, volumes: Set<string>, names: Set<string>): void {
   label(errs, `${path}.name`, c.name);
   if (c.name) {
     if (names.has(c.name)) errs.push(field.duplicate(`${path}.name`, c.name));
@@ -230,6 +238,10 @@ function validateContainer(errs: FieldError[], path: string, c: Container, volum
     }
   });
   validateResources(errs, `${path}.resources`, c.resources);
+}
+
+function validateContainer(errs: FieldError[], path: string, c: Container, volumes: Set<string>, names: Set<string>, init: boolean): void {
+  validateContainerCommon(errs, path, c, volumes, names);
   validateProbe(errs, `${path}.livenessProbe`, c.livenessProbe, false);
   validateProbe(errs, `${path}.readinessProbe`, c.readinessProbe, true);
   validateProbe(errs, `${path}.startupProbe`, c.startupProbe, false);
@@ -241,6 +253,45 @@ function validateContainer(errs: FieldError[], path: string, c: Container, volum
   if (c.restartPolicy !== undefined && (!init || c.restartPolicy !== 'Always')) {
     errs.push(init ? field.notSupported(`${path}.restartPolicy`, c.restartPolicy, ['Always']) : field.forbidden(`${path}.restartPolicy`, 'may not be set for non-init containers'));
   }
+}
+
+/**
+ * Container fields an ephemeral container may not set, in the order upstream's allow-list
+ * check (validateFieldAllowList over EphemeralContainerCommon) reports them.
+ */
+const EPHEMERAL_FORBIDDEN_FIELDS = [
+  'ports', 'resources', 'resizePolicy', 'restartPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle',
+] as const;
+
+/** Go's "not the zero value" for the forbidden fields: present at all (resources: with any key). */
+function isSet(c: EphemeralContainer, f: (typeof EPHEMERAL_FORBIDDEN_FIELDS)[number]): boolean {
+  const v = c[f];
+  if (v === undefined || v === null) return false;
+  if (f === 'resources') return Object.keys(v).some((k) => (v as Record<string, unknown>)[k] !== undefined && (v as Record<string, unknown>)[k] !== null);
+  return true;
+}
+
+/**
+ * upstream validateEphemeralContainers: the checks common to all containers; a name unique
+ * across containers, init containers and ephemeral containers; targetContainerName naming a
+ * container or init container; none of ports, resources, resizePolicy, restartPolicy, probes
+ * or lifecycle (Forbidden "cannot be set for an Ephemeral Container"); no subPath(Expr) mounts.
+ * `names` holds the container and init container names (and receives the ephemeral ones).
+ */
+function validateEphemeralContainers(errs: FieldError[], path: string, ecs: readonly EphemeralContainer[], volumes: Set<string>, names: Set<string>): void {
+  const others = new Set(names);
+  ecs.forEach((ec, i) => {
+    const p = `${path}[${i}]`;
+    validateContainerCommon(errs, p, ec as Container, volumes, names);
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) {
+      errs.push({ type: 'FieldValueNotFound', field: `${p}.targetContainerName`, value: ec.targetContainerName });
+    }
+    for (const f of EPHEMERAL_FORBIDDEN_FIELDS) if (isSet(ec, f)) errs.push(field.forbidden(`${p}.${f}`, 'cannot be set for an Ephemeral Container'));
+    (ec.volumeMounts ?? []).forEach((m, j) => {
+      if (m.subPath) errs.push(field.forbidden(`${p}.volumeMounts[${j}].subPath`, 'cannot be set for an Ephemeral Container'));
+      if (m.subPathExpr) errs.push(field.forbidden(`${p}.volumeMounts[${j}].subPathExpr`, 'cannot be set for an Ephemeral Container'));
+    });
+  });
 }
 
 const VOLUME_SOURCES = [
@@ -283,6 +334,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldE
   (spec.initContainers ?? []).forEach((c, i) => validateContainer(errs, `${path}.initContainers[${i}]`, c, volumes, names, true));
   if (!spec.containers || spec.containers.length === 0) errs.push(field.required(`${path}.containers`));
   (spec.containers ?? []).forEach((c, i) => validateContainer(errs, `${path}.containers[${i}]`, c, volumes, names, false));
+  validateEphemeralContainers(errs, `${path}.ephemeralContainers`, spec.ephemeralContainers ?? [], volumes, names);
   if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(spec.restartPolicy)) errs.push(field.notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   if (spec.dnsPolicy !== undefined && !DNS_POLICIES.includes(spec.dnsPolicy)) errs.push(field.notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
   errs.push(...validateLabels(spec.nodeSelector, `${path}.nodeSelector`));
@@ -304,8 +356,11 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldE
   return errs;
 }
 
+/** upstream ValidatePodCreate: the spec, and no ephemeral containers (only the ephemeralcontainers subresource adds them). */
 export function validatePod(pod: Pod): FieldError[] {
-  return validatePodSpec(pod.spec, 'spec');
+  const errs = validatePodSpec(pod.spec, 'spec');
+  if (pod.spec?.ephemeralContainers?.length) errs.push(field.forbidden('spec.ephemeralContainers', 'cannot be set on create'));
+  return errs;
 }
 
 /** Which spec changes a pod update may make (upstream ValidatePodUpdate). */
@@ -327,6 +382,43 @@ export function validatePodUpdate(next: Pod, old: Pod): FieldError[] {
   if ((old.spec?.terminationGracePeriodSeconds ?? 0) < 0 && ns.terminationGracePeriodSeconds === 1) mutable.terminationGracePeriodSeconds = 1;
   if (!jsonEqual(mutable, ns)) {
     errs.push(field.forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
+  }
+  return errs;
+}
+
+/** upstream apiequality.Semantic.DeepEqual on JSON shapes: absent, null and empty lists are alike. */
+function semanticEqual(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.length ? v.map(norm) : undefined;
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) { const n = norm(x); if (n !== undefined) out[k] = n; }
+      return out;
+    }
+    return v === null ? undefined : v;
+  };
+  return jsonEqual(norm(a), norm(b));
+}
+
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/**
+ * upstream ValidatePodEphemeralContainersUpdate (the pods/ephemeralcontainers subresource;
+ * `next` differs from `old` only in spec.ephemeralContainers): the whole spec must be valid;
+ * static (mirror) pods take none; existing ephemeral containers may be neither removed nor
+ * changed (matched by name: patches do not keep order), so containers can only be added.
+ */
+export function validatePodEphemeralContainersUpdate(next: Pod, old: Pod): FieldError[] {
+  const errs = validatePodSpec(next.spec, 'spec');
+  if (old.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+    return [field.forbidden('', 'static pods do not support ephemeral containers')];
+  }
+  const byName = new Map((next.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const o of old.spec?.ephemeralContainers ?? []) {
+    const n = byName.get(o.name);
+    // upstream's messages end in a newline (a diff follows for changes; tskube gives none)
+    if (!n) errs.push(field.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(o.name)} may not be removed\n`));
+    else if (!semanticEqual(o, n)) errs.push(field.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(o.name)} may not be changed\n`));
   }
   return errs;
 }

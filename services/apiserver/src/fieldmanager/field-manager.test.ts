@@ -128,6 +128,21 @@ test('status writes are recorded with subresource status and never own spec; mai
   assert.deepEqual(e.fieldsV1, { 'f:status': { 'f:readyReplicas': {}, 'f:replicas': {} } });
 });
 
+test('ephemeralcontainers writes own spec.ephemeralContainers only (upstream reset-fields filter)', () => {
+  const f = new StructuredFieldManager();
+  const POD = { group: '', version: 'v1', kind: 'Pod' };
+  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', labels: { app: 'p' } }, spec: { containers: [{ name: 'main', image: 'busybox' }] } };
+  const live = stored(f.update(pod, null, ctx('kubectl-create', { gvk: POD })));
+  const next = structuredClone(live);
+  next.metadata!.labels = { app: 'other' };
+  (next.spec as { containers: Array<{ image: string }> }).containers[0]!.image = 'busybox:2';
+  (next.spec as Record<string, unknown>).ephemeralContainers = [{ name: 'debugger', image: 'busybox' }];
+  const out = f.update(next, live, ctx('kubectl-debug', { gvk: POD, subresource: 'ephemeralcontainers' }));
+  const e = entries(out).find((x) => x.manager === 'kubectl-debug')!;
+  assert.equal(e.subresource, 'ephemeralcontainers');
+  assert.deepEqual(e.fieldsV1, { 'f:spec': { 'f:ephemeralContainers': { '.': {}, 'k:{"name":"debugger"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } });
+});
+
 test('apply: create, no-op re-apply, removal of fields only the applier owned, fields of others stay', () => {
   const f = fm();
   let live = stored(f.apply(null, rs(), actx('kubectl')));

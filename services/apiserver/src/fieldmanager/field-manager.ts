@@ -151,6 +151,13 @@ export class StructuredFieldManager implements FieldManager {
       const top = this.schemas.topLevelFields(ctx.gvk).filter((f) => !['status', 'metadata', 'apiVersion', 'kind'].includes(f));
       return FieldSet.of(...top.map((f) => [fieldPE(f)]), [fieldPE('metadata'), fieldPE('ownerReferences')], [fieldPE('metadata'), fieldPE('finalizers')]);
     }
+    if (ctx.subresource === 'ephemeralcontainers') {
+      // upstream podEphemeralContainersStrategy's reset-fields filter: only spec.ephemeralContainers changes
+      const top = this.schemas.topLevelFields(ctx.gvk).filter((f) => !['spec', 'metadata', 'apiVersion', 'kind'].includes(f));
+      const spec = this.schemas.fieldsAt(ctx.gvk, ['spec']).filter((f) => f !== 'ephemeralContainers');
+      const meta = ['labels', 'annotations', 'finalizers', 'ownerReferences'];
+      return FieldSet.of(...top.map((f) => [fieldPE(f)]), ...spec.map((f) => [fieldPE('spec'), fieldPE(f)]), ...meta.map((f) => [fieldPE('metadata'), fieldPE(f)]));
+    }
     return FieldSet.EMPTY;
   }
 

@@ -143,6 +143,19 @@ export class SmdSchemas {
     return Object.keys(s?.properties ?? {});
   }
 
+  /** Property names of the struct at `path` below a kind's root (['spec'] of a Pod: the PodSpec's); [] if none. */
+  fieldsAt(gvk: GroupVersionKind, path: readonly string[]): string[] {
+    const name = this.reg.nameForKind(gvk);
+    let s = name ? this.reg.get(name) : undefined;
+    for (const p of path) {
+      const prop = s?.properties?.[p];
+      if (!prop) return [];
+      const ref = refName(prop);
+      s = ref ? this.reg.get(ref) : prop;
+    }
+    return Object.keys(s?.properties ?? {});
+  }
+
   byName(name: string, mapType?: 'atomic' | 'granular'): SmdType {
     const key = mapType ? `${name}#${mapType}` : name;
     let t = this.named.get(key);

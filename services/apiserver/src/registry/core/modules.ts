@@ -3,10 +3,10 @@ import { isDNS1035Label, isDNS1123Label, typed, type Node } from '@tskube/api';
 import type { ResourceModule } from '../module.js';
 import type { Store } from '../store.js';
 import { ScaleRest } from '../apps/scale.js';
-import { BindingRest, PodLogRest, PodStreamRest, podStatusStrategy, podStrategy } from './pods.js';
+import { BindingRest, PodLogRest, PodStreamRest, podEphemeralContainersStrategy, podStatusStrategy, podStrategy } from './pods.js';
 import {
   NamespaceRest, eventStrategy, namespaceFinalizeRest, namespaceMainRest, namespaceStatusStrategy, namespaceStrategy,
-  nodeStatusStrategy, nodeStrategy,
+  nodeStatusStrategy, nodeStrategy, subresourceRest,
 } from './others.js';
 import {
   configMapStrategy, endpointsStrategy, limitRangeStrategy, persistentVolumeClaimStatusStrategy, persistentVolumeClaimStrategy,
@@ -28,6 +28,7 @@ export const CORE_MODULES: ResourceModule[] = [
       const getNode = async (n: string): Promise<Node> => typed<Node>(await nodes().get(ctx.system, n));
       return {
         binding: new BindingRest(ctx.def, pods),
+        ephemeralcontainers: subresourceRest(pods.withStrategy(podEphemeralContainersStrategy, 'ephemeralcontainers')),
         log: new PodLogRest(ctx.def, pods, getNode, ctx.deps.kubelets),
         exec: new PodStreamRest(ctx.def, 'exec', pods, getNode, ctx.deps.kubelets),
         attach: new PodStreamRest(ctx.def, 'attach', pods, getNode, ctx.deps.kubelets),

@@ -1,8 +1,8 @@
-/** pods, pods/status, pods/binding, pods/log, pods/exec, pods/attach, pods/portforward. */
+/** pods, pods/status, pods/ephemeralcontainers, pods/binding, pods/log, pods/exec, pods/attach, pods/portforward. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ApiError, badRequest, conflict, defaultPod, invalid, isPodTerminal, notFound, podQOSClass, rfc3339, typed, validateBinding,
-  validatePod, validatePodStatus, validatePodUpdate, RESOURCES,
+  validatePod, validatePodEphemeralContainersUpdate, validatePodStatus, validatePodUpdate, RESOURCES,
   type Binding, type KubeObject, type Mutable, type Node, type Pod, type PodCondition, type ResourceDef,
 } from '@tskube/api';
 import { podTable } from '../../tables/tables.js';
@@ -52,6 +52,34 @@ export const podStatusStrategy: Strategy = {
   applyDefaults: undefined,
   prepareForUpdate: keepSpec,
   validateUpdate: (o) => validatePodStatus(typed<Pod>(o)),
+};
+
+/**
+ * pods/ephemeralcontainers (upstream podEphemeralContainersStrategy): GET, PUT and PATCH of
+ * the whole Pod (kubectl debug sends a strategic merge patch of spec.ephemeralContainers), of
+ * which only spec.ephemeralContainers changes: the rest of the spec, the status, and the
+ * labels, annotations, finalizers and ownerReferences are carried over from the stored pod
+ * (upstream dropNonEphemeralContainerUpdates + ResetObjectMetaForStatus). Validation:
+ * validatePodEphemeralContainersUpdate (containers may only be added).
+ */
+export const podEphemeralContainersStrategy: Strategy = {
+  ...podStrategy,
+  prepareForUpdate(o, old) {
+    const p = typed<Mutable<Pod>>(o);
+    const prev = typed<Pod>(old);
+    const added = p.spec?.ephemeralContainers;
+    p.spec = structuredClone(prev.spec) as Mutable<Pod>['spec'];
+    if (p.spec) {
+      if (added) p.spec.ephemeralContainers = added; else delete p.spec.ephemeralContainers;
+    }
+    keepStatus(o, old);
+    const meta = o.metadata ?? (o.metadata = {});
+    for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+      const v = old.metadata?.[k];
+      if (v === undefined) delete meta[k]; else (meta as Record<string, unknown>)[k] = structuredClone(v);
+    }
+  },
+  validateUpdate: (o, old) => validatePodEphemeralContainersUpdate(typed<Pod>(o), typed<Pod>(old)),
 };
 
 /** Sets or replaces a condition, moving lastTransitionTime only when the status changes. */
