@@ -10,9 +10,12 @@
 #      a stale endpoint, and the network then cannot be removed ("has active endpoints")
 #   2. `docker compose -p <project> down -v --remove-orphans` (services, volumes, network)
 #   3. the project's default network, if `down` could not remove it
-#   4. the kubelets' pod volume directories, ${TSKUBE_KUBELET_ROOT_BASE:-/var/lib/tskube-kubelet}/<project>
-#      (written as root by the kubelet containers: when this user cannot remove them, a
-#      throwaway container of the tskube image ($TSKUBE_IMAGE, tskube:dev) does)
+#   4. the kubelets' pod volume directories, ${TSKUBE_KUBELET_ROOT_BASE:-/var/lib/tskube-kubelet}/<project>,
+#      after unmounting the tmpfs mounts of memory-backed volumes that killed kubelets left
+#      there (deepest first; nothing is ever deleted through a mount). Written as root by the
+#      kubelet containers: when this user cannot unmount or remove them, a throwaway
+#      container of the tskube image ($TSKUBE_IMAGE, tskube:dev) with CAP_SYS_ADMIN and the base
+#      bound rshared as the kubelets have it, does
 #
 # Works without the compose file (down by project name uses the containers' labels).
 # Idempotent: a project that does not exist is fine. Steps may fail transiently; the exit
@@ -37,13 +40,22 @@ remove_pods() { # project
 
 ROOT_BASE=${TSKUBE_KUBELET_ROOT_BASE:-/var/lib/tskube-kubelet}
 
+# Unmounts every mount at or below $DIR, deepest first, then removes $DIR unless something is
+# still mounted there. POSIX sh + awk: it also runs inside the tskube image (busybox).
+UNMOUNT_AND_REMOVE='
+  mounts() { awk -v d="$DIR" "{ if (\$5 == d || index(\$5, d \"/\") == 1) print length(\$5), \$5 }" /proc/self/mountinfo | sort -rn | cut -d" " -f2-; }
+  for mp in $(mounts); do umount "$mp" 2>/dev/null; done
+  [ -z "$(mounts)" ] && rm -rf "$DIR" 2>/dev/null
+  true'
+
 remove_root_dir() { # project
   [ -n "$1" ] || return 0
   dir="$ROOT_BASE/$1"
   [ -e "$dir" ] || return 0
-  rm -rf "$dir" 2>/dev/null
+  DIR=$dir sh -c "$UNMOUNT_AND_REMOVE"
   [ -e "$dir" ] || return 0
-  docker run --rm -v "$ROOT_BASE:$ROOT_BASE" --entrypoint rm "${TSKUBE_IMAGE:-tskube:dev}" -rf "$dir" >/dev/null 2>&1
+  docker run --rm --cap-add SYS_ADMIN --security-opt apparmor=unconfined --mount "type=bind,src=$ROOT_BASE,dst=$ROOT_BASE,bind-propagation=rshared" \
+    -e DIR="$dir" --entrypoint sh "${TSKUBE_IMAGE:-tskube:dev}" -c "$UNMOUNT_AND_REMOVE" >/dev/null 2>&1
 }
 
 leftovers() { # what of project $1 still exists

@@ -6,6 +6,9 @@ const KEYS = [
   'TSKUBE_KUBECONFIG', 'TSKUBE_NODE_NAME', 'TSKUBE_NODE_IP', 'TSKUBE_KUBELET_PORT', 'TSKUBE_HEALTH_PORT', 'TSKUBE_POD_NETWORK',
   'TSKUBE_PAUSE_IMAGE', 'TSKUBE_CLUSTER_NAME', 'TSKUBE_NODE_CPU', 'TSKUBE_NODE_MEMORY', 'TSKUBE_CA_FILE', 'TSKUBE_RUNTIME',
   'TSKUBE_RUNTIME_SOCKET', 'TSKUBE_SHUTDOWN_REMOVE_PODS', 'TSKUBE_SHUTDOWN_GRACE_SECONDS', 'TSKUBE_LOG_LEVEL',
+  'TSKUBE_SYSTEM_RESERVED', 'TSKUBE_KUBE_RESERVED', 'TSKUBE_EVICTION_HARD', 'TSKUBE_EVICTION_SOFT', 'TSKUBE_EVICTION_SOFT_GRACE_PERIOD',
+  'TSKUBE_EVICTION_MINIMUM_RECLAIM', 'TSKUBE_EVICTION_MAX_POD_GRACE_PERIOD', 'TSKUBE_EVICTION_PRESSURE_TRANSITION_PERIOD',
+  'TSKUBE_EVICTION_MONITORING_INTERVAL',
 ];
 const saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
 
@@ -62,6 +65,45 @@ describe('loadConfig', () => {
   for (const [vars, want] of bad) {
     it(`rejects ${JSON.stringify(vars)}`, () => {
       withEnv(vars);
+      assert.throws(() => loadConfig(), want);
+    });
+  }
+
+  it('reservations and eviction: upstream defaults, then every variable', () => {
+    withEnv({ TSKUBE_KUBECONFIG: '/k' });
+    const d = loadConfig();
+    assert.equal(d.systemReserved, undefined);
+    assert.equal(d.kubeReserved, undefined);
+    assert.deepEqual(d.eviction.thresholds.map((t) => t.signal),
+      ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'allocatableMemory.available']);
+    assert.deepEqual([d.eviction.pressureTransitionPeriodMs, d.eviction.monitoringIntervalMs, d.eviction.maxPodGracePeriodSeconds], [300_000, 10_000, 0]);
+    withEnv({
+      TSKUBE_KUBECONFIG: '/k', TSKUBE_SYSTEM_RESERVED: 'cpu=100m,memory=256Mi,ephemeral-storage=1Gi,pid=1000', TSKUBE_KUBE_RESERVED: 'memory=128Mi',
+      TSKUBE_EVICTION_HARD: 'memory.available<200Mi', TSKUBE_EVICTION_SOFT: 'nodefs.available<15%', TSKUBE_EVICTION_SOFT_GRACE_PERIOD: 'nodefs.available=1m',
+      TSKUBE_EVICTION_MINIMUM_RECLAIM: 'nodefs.available=1Gi', TSKUBE_EVICTION_MAX_POD_GRACE_PERIOD: '30',
+      TSKUBE_EVICTION_PRESSURE_TRANSITION_PERIOD: '30s', TSKUBE_EVICTION_MONITORING_INTERVAL: '2s',
+    });
+    const c = loadConfig();
+    assert.deepEqual(c.systemReserved, { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '1Gi', pid: '1000' });
+    assert.deepEqual(c.kubeReserved, { memory: '128Mi' });
+    assert.deepEqual(c.eviction.thresholds.map((t) => [t.signal, t.gracePeriodMs, t.minReclaim !== undefined]),
+      [['memory.available', 0, false], ['nodefs.available', 60_000, true], ['allocatableMemory.available', 0, false]]);
+    assert.deepEqual([c.eviction.pressureTransitionPeriodMs, c.eviction.monitoringIntervalMs, c.eviction.maxPodGracePeriodSeconds], [30_000, 2000, 30]);
+    withEnv({ TSKUBE_KUBECONFIG: '/k', TSKUBE_EVICTION_HARD: 'none' });
+    assert.deepEqual(loadConfig().eviction.thresholds, []);
+  });
+
+  const badEviction: Array<[Record<string, string>, RegExp]> = [
+    [{ TSKUBE_SYSTEM_RESERVED: 'gpu=1' }, /TSKUBE_SYSTEM_RESERVED: cannot reserve "gpu" resource/],
+    [{ TSKUBE_KUBE_RESERVED: 'memory' }, /TSKUBE_KUBE_RESERVED: malformed pair "memory"/],
+    [{ TSKUBE_EVICTION_HARD: 'memory.free<1Gi' }, /TSKUBE_EVICTION_HARD: unsupported eviction signal memory\.free/],
+    [{ TSKUBE_EVICTION_SOFT: 'memory.available<1Gi' }, /grace period must be specified for the soft eviction threshold memory\.available/],
+    [{ TSKUBE_EVICTION_PRESSURE_TRANSITION_PERIOD: '5 minutes' }, /TSKUBE_EVICTION_PRESSURE_TRANSITION_PERIOD: time: invalid duration/],
+    [{ TSKUBE_EVICTION_MONITORING_INTERVAL: '1ms' }, /TSKUBE_EVICTION_MONITORING_INTERVAL must be at least 100ms/],
+  ];
+  for (const [vars, want] of badEviction) {
+    it(`rejects ${JSON.stringify(vars)}`, () => {
+      withEnv({ TSKUBE_KUBECONFIG: '/k', ...vars });
       assert.throws(() => loadConfig(), want);
     });
   }

@@ -6,6 +6,10 @@
 import { env } from '@tskube/component';
 import { isValidQuantity } from '@tskube/api';
 import { parseLogLevel, type LogLevel } from '@tskube/log';
+import {
+  DEFAULT_MONITORING_INTERVAL_MS, DEFAULT_PRESSURE_TRANSITION_PERIOD_MS, parseGoDuration, parseReserved, parseThresholdConfig,
+  parseThresholdStatements, type EvictionConfig,
+} from './eviction/thresholds.js';
 
 export type RuntimeKind = 'docker' | 'fake';
 
@@ -48,6 +52,12 @@ export interface KubeletConfig {
   rootBase: string;
   /** TSKUBE_STATIC_POD_PATH (/etc/kubernetes/manifests): static pod manifests; "" turns static pods off. */
   staticPodPath?: string;
+  /** TSKUBE_SYSTEM_RESERVED: `cpu=100m,memory=256Mi,ephemeral-storage=1Gi,pid=1000` (upstream --system-reserved). */
+  systemReserved?: Record<string, string>;
+  /** TSKUBE_KUBE_RESERVED: the same syntax (upstream --kube-reserved). */
+  kubeReserved?: Record<string, string>;
+  /** TSKUBE_EVICTION_*: thresholds, transition period, monitoring interval (docs/kubelet.md "Node pressure"). */
+  eviction: EvictionConfig;
   logLevel: LogLevel;
 }
 
@@ -55,6 +65,46 @@ function quantity(name: string): string | undefined {
   const v = env.optional(name);
   if (v !== undefined && !isValidQuantity(v)) throw new Error(`${name} must be a quantity (e.g. "4", "500m", "8Gi"), got "${v}"`);
   return v;
+}
+
+/** Runs `parse` on the variable's value (when set), naming the variable in any error. */
+function parsedVar<T>(name: string, parse: (v: string) => T): T | undefined {
+  const v = env.optional(name);
+  if (v === undefined) return undefined;
+  try {
+    return parse(v);
+  } catch (err) {
+    throw new Error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function durationVar(name: string, dfltMs: number): number {
+  const ms = parsedVar(name, parseGoDuration) ?? dfltMs;
+  if (ms < 0) throw new Error(`${name} must not be negative`);
+  return ms;
+}
+
+/** The TSKUBE_EVICTION_* variables (upstream --eviction-hard, --eviction-soft, … flags). */
+export function loadEvictionConfig(): EvictionConfig {
+  // each list on its own first, so an error names the right variable
+  const hard = parsedVar('TSKUBE_EVICTION_HARD', (v) => { if (v.trim() !== 'none') parseThresholdStatements(v); return v; });
+  const soft = parsedVar('TSKUBE_EVICTION_SOFT', (v) => { parseThresholdStatements(v); return v; });
+  const softGracePeriod = env.optional('TSKUBE_EVICTION_SOFT_GRACE_PERIOD');
+  const minimumReclaim = env.optional('TSKUBE_EVICTION_MINIMUM_RECLAIM');
+  let thresholds;
+  try {
+    thresholds = parseThresholdConfig({ hard, soft, softGracePeriod, minimumReclaim });
+  } catch (err) {
+    throw new Error(`TSKUBE_EVICTION_SOFT_GRACE_PERIOD / TSKUBE_EVICTION_MINIMUM_RECLAIM: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const monitoringIntervalMs = durationVar('TSKUBE_EVICTION_MONITORING_INTERVAL', DEFAULT_MONITORING_INTERVAL_MS);
+  if (monitoringIntervalMs < 100) throw new Error('TSKUBE_EVICTION_MONITORING_INTERVAL must be at least 100ms');
+  return {
+    thresholds,
+    pressureTransitionPeriodMs: durationVar('TSKUBE_EVICTION_PRESSURE_TRANSITION_PERIOD', DEFAULT_PRESSURE_TRANSITION_PERIOD_MS),
+    maxPodGracePeriodSeconds: env.int('TSKUBE_EVICTION_MAX_POD_GRACE_PERIOD', 0, 0, 86_400),
+    monitoringIntervalMs,
+  };
 }
 
 export function loadConfig(): KubeletConfig {
@@ -82,6 +132,9 @@ export function loadConfig(): KubeletConfig {
     rootDir: env.optional('TSKUBE_KUBELET_ROOT'),
     rootBase: env.str('TSKUBE_KUBELET_ROOT_BASE', '/var/lib/tskube-kubelet'),
     staticPodPath: process.env.TSKUBE_STATIC_POD_PATH === '' ? undefined : env.str('TSKUBE_STATIC_POD_PATH', '/etc/kubernetes/manifests'),
+    systemReserved: parsedVar('TSKUBE_SYSTEM_RESERVED', parseReserved),
+    kubeReserved: parsedVar('TSKUBE_KUBE_RESERVED', parseReserved),
+    eviction: loadEvictionConfig(),
     logLevel: parseLogLevel(process.env.TSKUBE_LOG_LEVEL),
   };
 }

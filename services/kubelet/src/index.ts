@@ -6,8 +6,14 @@ export { systemClock, ManualClock, type Clock } from './clock.js';
 export type { HostFacts } from './host/host-info.js';
 export { computePodActions, type PodActions } from './pods/actions.js';
 export { generatePodStatus } from './status/generate.js';
+export {
+  parseThresholdConfig, parseReserved, type EvictionConfig, type Threshold, type ThresholdSettings,
+} from './eviction/thresholds.js';
+export type { EvictionStats, EvictionStatsSource } from './eviction/stats.js';
+export { canonicalQuantity, formatQuantity } from './eviction/quantity.js';
 export { succeedingProbeRunner, type ProbeRunner } from './prober/prober.js';
 export type { KubeletPodSource } from './kubelet.js';
+export { ExecMounter, FakeMounter, type Mounter } from './volumes/mounter.js';
 export { PodDispatcher, type PodDispatcherOptions } from './sim/pod-dispatcher.js';
 export { SimBackend, SimRuntime, nodeAddress, podSubnet, type SimRuntimeOptions } from './sim/sim-runtime.js';
 export {

@@ -17,7 +17,7 @@
  * node reported NotReady; without it (a SIGKILL stand-in) the loops just stop and the
  * containers stay for the next kubelet to adopt (by their pod-UID labels).
  */
-import type { Pod, PodStatus } from '@tskube/api';
+import { unitValue, type Pod, type PodStatus } from '@tskube/api';
 import {
   InformerFactory, Resources, createEventRecorder, sleep, type Client, type DeepReadonly, type EventHandlers, type Informer,
 } from '@tskube/client';
@@ -50,6 +50,14 @@ import { buildSummary, podTimesOf } from './stats/summary.js';
 import { ObjectCache } from './volumes/object-cache.js';
 import { TokenManager } from './volumes/tokens.js';
 import { VolumeManager } from './volumes/volume-manager.js';
+import { HostStatsSource } from './eviction/host-stats-source.js';
+import { EvictionManager, POD_CLEANUP_TIMEOUT_MS } from './eviction/manager.js';
+import { rejectedPodMessage } from './eviction/messages.js';
+import type { EvictionStatsSource } from './eviction/stats.js';
+import {
+  DEFAULT_MONITORING_INTERVAL_MS, DEFAULT_PRESSURE_TRANSITION_PERIOD_MS, isHardThreshold, parseThresholdConfig, type EvictionConfig,
+} from './eviction/thresholds.js';
+import { ExecMounter, type Mounter } from './volumes/mounter.js';
 
 export interface KubeletSettings {
   nodeName: string;
@@ -77,6 +85,15 @@ export interface KubeletSettings {
   rootDir?: string;
   /** Static pod manifest directory (static/static-pods.ts); undefined: no static pods. */
   staticPodPath?: string;
+  /** Resources held back from allocatable (upstream --system-reserved / --kube-reserved), as quantities. */
+  systemReserved?: Readonly<Record<string, string>>;
+  kubeReserved?: Readonly<Record<string, string>>;
+  /**
+   * Eviction thresholds and timings; undefined: upstream's defaults. Hard thresholds always
+   * come off allocatable; pods are only evicted by a node with an eviction stats source
+   * (KubeletDeps.evictionStats).
+   */
+  eviction?: EvictionConfig;
 }
 
 /** TSKUBE_KUBELET_ROOT's default: `<base>/<cluster>/<node>`, base TSKUBE_KUBELET_ROOT_BASE (/var/lib/tskube-kubelet). */
@@ -153,6 +170,17 @@ export interface KubeletDeps {
   heartbeatClient?: Client;
   /** Node figures of /stats/summary: the host's /proc counters (default) or the sum of the pods. */
   nodeStats?: NodeStatsSource;
+  /**
+   * What the eviction manager observes (eviction/): 'host' reads this machine and the CRI
+   * stats (eviction/host-stats-source.ts); undefined: no eviction manager, so the pressure
+   * conditions stay False and nothing is evicted or rejected (simulated nodes: no real usage).
+   */
+  evictionStats?: EvictionStatsSource | 'host';
+  /**
+   * Mounts the tmpfs of memory-backed pod volumes (volumes/mounter.ts) under `rootDir`;
+   * default the machine's mount/umount (root, or CAP_SYS_ADMIN in a container bound rshared).
+   */
+  mounter?: Mounter;
 }
 
 /** The API pods bound to one node, as the kubelet reads them. */
@@ -211,6 +239,10 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
   const startedAtMs = clock.now();
   const stats = new StatsCollector({ runtime, clock, logger: log, nodeStats: deps.nodeStats });
   let facts: NodeFacts | undefined;
+  const evictionConfig: EvictionConfig = s.eviction ?? {
+    thresholds: parseThresholdConfig({}), pressureTransitionPeriodMs: DEFAULT_PRESSURE_TRANSITION_PERIOD_MS,
+    maxPodGracePeriodSeconds: 0, monitoringIntervalMs: DEFAULT_MONITORING_INTERVAL_MS,
+  };
   const nodeView = {
     name: s.nodeName,
     hostIPs: () => [s.nodeIP],
@@ -219,7 +251,7 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
   const objects = new ObjectCache({ client: deps.client, ttlMs: timing.objectCacheTtlMs, now: () => clock.now() });
   const volumes = s.rootDir ? new VolumeManager({
     rootDir: s.rootDir, client: deps.client, objects, tokens: new TokenManager({ client: deps.client, now: () => clock.now() }),
-    events, logger: log, node: nodeView,
+    events, logger: log, node: nodeView, mounter: deps.mounter ?? new ExecMounter(),
   }) : undefined;
 
   const prober = new ProbeManager({
@@ -263,6 +295,8 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
   let rejectReady!: (err: unknown) => void;
   const readyPromise = new Promise<KubeletEndpoints>((res, rej) => { resolveReady = res; rejectReady = rej; });
   readyPromise.catch(() => undefined);
+  /** Node-pressure eviction and admission (eviction/manager.ts); built in start() when deps.evictionStats is given. */
+  let eviction: EvictionManager | undefined;
 
   async function runtimeVersion(signal: AbortSignal): Promise<string> {
     for (let attempt = 0; ; attempt++) {
@@ -294,7 +328,7 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
     const podByName = (ns: string, name: string): DeepReadonly<Pod> | undefined => staticPods?.byName(ns, name) ?? pods.getByName(ns, name);
     try {
       const runtimeVersionString = await runtimeVersion(signal);
-      const host = deps.host ?? readHostFacts(s.nodeName);
+      const host = deps.host ?? readHostFacts(s.nodeName, s.rootDir);
       const podStatus = (pod: DeepReadonly<Pod>): DeepReadonly<PodStatus> | undefined =>
         statusManager.get(pod.metadata?.uid ?? '') ?? pod.status;
       if (deps.tls) {
@@ -317,15 +351,46 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
         nodeName: s.nodeName, nodeIP: s.nodeIP, hostname: host.hostname, kubeletPort: server?.port ?? s.kubeletPort,
         cpuCores: host.cpuCores, memoryBytes: host.memoryBytes, ephemeralStorageBytes: host.ephemeralStorageBytes,
         cpuOverride: s.nodeCpu, memoryOverride: s.nodeMemory, maxPods: s.maxPods ?? 110, labels: s.labels,
+        reservations: { systemReserved: s.systemReserved, kubeReserved: s.kubeReserved, evictionHard: evictionConfig.thresholds.filter(isHardThreshold) },
         nodeInfo: {
           machineID: host.machineID, systemUUID: host.systemUUID, bootID: host.bootID, kernelVersion: host.kernelVersion,
           osImage: host.osImage, architecture: host.architecture, containerRuntimeVersion: runtimeVersionString,
         },
       };
+      const containerGC = new ContainerGC({ runtime, clock, logger: log });
+      // a pod is gone when neither a worker nor the API has it
+      const podGone = (uid: string): boolean => !workers.has(uid) && !pods.hasUid(uid);
+      const nodeFacts = facts;
+      eviction = deps.evictionStats ? new EvictionManager({
+        config: evictionConfig, events, clock, logger: log,
+        stats: deps.evictionStats === 'host' ? new HostStatsSource({ runtime, rootDir: s.rootDir, clock }) : deps.evictionStats,
+        activePods: () => workers.activePods(),
+        terminator: {
+          evict: async (pod, o) => {
+            const uid = pod.metadata?.uid ?? '';
+            workers.terminate(uid, { gracePeriodSeconds: o.gracePeriodSeconds, reason: { reason: o.reason, message: o.message, condition: o.condition } });
+            // until its worker has terminated it (volumes torn down), at most 30 s, or the kubelet stops
+            const stop = new AbortController();
+            const onStop = (): void => stop.abort();
+            loops.signal.addEventListener('abort', onStop, { once: true });
+            try {
+              const done = await Promise.race([workers.waitTerminated([uid], POD_CLEANUP_TIMEOUT_MS), sleep(POD_CLEANUP_TIMEOUT_MS, stop.signal).then(() => false)]);
+              if (!done && !loops.signal.aborted) log.info('eviction manager: timed out waiting for pods to be cleaned up', { uid });
+            } finally {
+              stop.abort();
+              loops.signal.removeEventListener('abort', onStop);
+            }
+          },
+        },
+        allocatableMemoryBytes: () => unitValue(nodeCapacity(nodeFacts).allocatable.memory ?? '0'),
+        reclaimDisk: async () => { await containerGC.collect(podGone); },
+        onEviction: (signal) => metrics.evictions.inc({ eviction_signal: signal }),
+      }) : undefined;
       const nm = nodeManager = new NodeManager({
         client: deps.heartbeatClient ?? deps.client, facts, runtime, events, clock, logger: log,
         statusIntervalMs: timing.nodeStatusIntervalMs, heartbeatMs: timing.heartbeatMs,
         plegHealthy: () => pleg.last === undefined || pleg.healthy(), runtimeDownAfterMs: timing.runtimeDownAfterMs,
+        pressure: () => eviction?.conditions() ?? [],
       });
       if (s.healthPort !== undefined) {
         health = await startHealthServer({
@@ -356,11 +421,11 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
 
       // Mirror pods (static pods shown in the API) are never run as pods of their own.
       pods.addEventHandler({
-        onAdd: (pod) => { if (!staticPods?.observe(pod)) workers.update(pod); },
+        onAdd: (pod) => { if (!staticPods?.observe(pod) && admit(pod)) workers.update(pod); },
         onUpdate: (old, pod) => {
           if (staticPods?.observe(pod)) return;
           if (old.metadata?.uid !== pod.metadata?.uid) workers.update(old, { deleted: true });
-          workers.update(pod);
+          if (admit(pod)) workers.update(pod);
         },
         onDelete: (pod) => { if (!staticPods?.observeDelete(pod)) workers.update(pod, { deleted: true }); },
       });
@@ -373,8 +438,9 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       }
       running.push(pleg.run(loops.signal));
       running.push(housekeeping(pods, loops.signal));
-      // Dead containers and sandboxes by policy; a pod is gone when neither a worker nor the API has it.
-      running.push(new ContainerGC({ runtime, clock, logger: log }).run((uid) => !workers.has(uid) && !pods.hasUid(uid), timing.containerGcMs, loops.signal));
+      // Dead containers and sandboxes by policy.
+      running.push(containerGC.run(podGone, timing.containerGcMs, loops.signal));
+      if (eviction) running.push(eviction.run(loops.signal));
       log.info('kubelet started', { kubeletPort: server?.port, healthPort: health?.port, runtime: runtimeVersionString });
       resolveReady({ kubeletPort: server?.port ?? s.kubeletPort, healthPort: health?.port });
       await new Promise<void>((resolve) => {
@@ -395,6 +461,24 @@ export function buildKubelet(deps: KubeletDeps): Kubelet {
       await events.flush();
       log.info('kubelet stopped', {});
     }
+  }
+
+  /**
+   * Admission of a pod new to this kubelet (upstream HandlePodAdditions → canAdmitPod) under
+   * node pressure: a rejected pod gets a Warning with the reason and goes straight to
+   * termination, ending Failed with "Pod was rejected: …" (upstream rejectPod). Pods already
+   * run (a worker, or containers after a restart), finished or being deleted are not checked.
+   */
+  function admit(pod: DeepReadonly<Pod>): boolean {
+    const uid = pod.metadata?.uid;
+    const phase = pod.status?.phase;
+    if (!eviction || !uid || workers.has(uid) || pod.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed'
+      || pleg.last?.pods.has(uid)) return true;
+    const r = eviction.admit(pod);
+    if (r.admit) return true;
+    events.pod(pod, 'Warning', r.reason, r.message);
+    workers.update(pod, { terminate: { gracePeriodSeconds: 0, rejected: true, reason: { reason: r.reason, message: rejectedPodMessage(r.message) } } });
+    return false;
   }
 
   /** Orphans: runtime pods with neither a worker nor an API object get a worker that removes them. */

@@ -47,8 +47,11 @@ async function main(): Promise<void> {
       shutdownRemovePods: config.shutdownRemovePods, shutdownGraceSeconds: config.shutdownGraceSeconds,
       rootDir: config.rootDir ?? defaultRootDir(config.clusterName, id.nodeName, config.rootBase),
       staticPodPath: config.staticPodPath,
+      systemReserved: config.systemReserved, kubeReserved: config.kubeReserved, eviction: config.eviction,
     },
     client, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca }, registry: newMetricsRegistry('kubelet'),
+    // node-pressure eviction reads this machine; a fake runtime's pods use nothing real
+    evictionStats: config.runtime === 'docker' ? 'host' : undefined,
   });
   await kubelet.start(signal);
   runtime.close();

@@ -2,13 +2,14 @@
  * The kubelet's Prometheus metrics (names and help texts as upstream pkg/kubelet/metrics),
  * registered on the component's registry and served on the health port's /metrics.
  */
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface KubeletMetrics {
   runningPods: Gauge;
   runningContainers: Gauge<'container_state'>;
   podStartDuration: Histogram;
   podWorkerDuration: Histogram<'operation'>;
+  evictions: Counter<'eviction_signal'>;
 }
 
 export function newKubeletMetrics(registry: Registry): KubeletMetrics {
@@ -32,6 +33,10 @@ export function newKubeletMetrics(registry: Registry): KubeletMetrics {
       labelNames: ['operation'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
+    }),
+    evictions: new Counter({
+      name: 'kubelet_evictions', help: 'Cumulative number of pod evictions by eviction signal',
+      labelNames: ['eviction_signal'], registers: [registry],
     }),
   };
 }

@@ -17,7 +17,7 @@
  * the network and the processes are removed in `after`, also on failure.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +26,7 @@ import { createClientFromKubeconfig, Resources, type Client } from '@tskube/clie
 import { startApiServer, type TestApiServer } from '../support/apiserver.js';
 import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
 import { alive, NodeProcess } from '../support/node-process.js';
+import { removeKubeletDir } from '../support/mounts.js';
 
 const NS = 'default';
 
@@ -80,7 +81,8 @@ describe('restart safety: kill -9 of the kubelet, the runtime, the whole node', 
     admin?.close();
     if (scope) await destroyScope(scope);
     await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // unmounts the tmpfs of memory-backed volumes the stopped kubelet left, then removes
+    if (dir) removeKubeletDir(dir);
   });
 
   async function createPod(name: string): Promise<Pod> {

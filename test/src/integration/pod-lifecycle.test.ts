@@ -16,7 +16,7 @@
  * (tskube.cluster=<scope>) is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import { createLogger, parseLogLevel } from '@tskube/log';
 import { startApiServer, type TestApiServer } from '../support/apiserver.js';
 import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
+import { removeKubeletDir } from '../support/mounts.js';
 
 const log = createLogger({ component: 'pod-lifecycle-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
 
@@ -71,7 +72,8 @@ describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
     kubeletClient?.close();
     if (scope) await destroyScope(scope);
     await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // unmounts the tmpfs of memory-backed volumes the stopped kubelet left, then removes
+    if (dir) removeKubeletDir(dir);
   });
 
   async function kubectl(args: string[], input?: string): Promise<string> {

@@ -12,7 +12,11 @@
  * - postStart runs (a readiness probe waits for its marker file); on deletion preStop runs
  *   before SIGTERM: `kubectl logs -f` shows "bye from preStop" (written by the hook to the
  *   main process's stdout) before "got SIGTERM" (the main process's trap);
- * - a failing postStart hook: FailedPostStartHook and a restart.
+ * - a failing postStart hook: FailedPostStartHook and a restart;
+ * - a sidecar (init container with restartPolicy Always) with startup/readiness/liveness
+ *   probes: the app container starts only after the sidecar's startup probe passed, the
+ *   sidecar's readiness shows in initContainerStatuses and the pod's Ready condition, and a
+ *   liveness failure restarts the sidecar alone (also under restartPolicy Never).
  *
  * Needs Docker with POD_IMAGE (busybox with httpd) and PAUSE_IMAGE, the etcd binary and
  * kubectl 1.32. Every container carries tskube.cluster=<scope> and is removed in `after`.
@@ -114,6 +118,17 @@ describe('probes and lifecycle hooks (real apiserver, Docker, kubectl 1.32)', ()
             preStop: { exec: { command: ['sh', '-c', 'echo bye from preStop > /proc/1/fd/1; sleep 1'] } },
           },
         }], { terminationGracePeriodSeconds: 10 }),
+        // A sidecar with all three probes; restartPolicy Never: the sidecar restarts anyway.
+        pod('sidecar', [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }], {
+          restartPolicy: 'Never',
+          initContainers: [{
+            name: 'proxy', image: POD_IMAGE, restartPolicy: 'Always',
+            command: ['sh', '-c', 'touch /tmp/alive; sleep 5; touch /tmp/started; exec sleep 3600'],
+            startupProbe: exec(['cat', '/tmp/started'], { failureThreshold: 30 }),
+            readinessProbe: exec(['cat', '/tmp/ready']),
+            livenessProbe: exec(['cat', '/tmp/alive']),
+          }],
+        }),
         pod('badhook', [{
           name: 'main', image: POD_IMAGE, command: ['sleep', '3600'],
           lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo no >&2; exit 3'] } } },
@@ -188,6 +203,62 @@ describe('probes and lifecycle hooks (real apiserver, Docker, kubectl 1.32)', ()
     assert.equal(out.stdout, 'started\nbye from preStop\ngot SIGTERM\n');
     t.diagnostic(`kubectl logs -f hooks:\n${out.stdout}`);
     await eventually('hooks gone', async () => { try { await getPod('hooks'); return false; } catch { return true; } }, 30_000, 250);
+  });
+
+  it('sidecar probes: the app starts after the startup probe; readiness gates Ready; a liveness failure restarts the sidecar', async (t) => {
+    const proxy = (p: Pod) => p.status?.initContainerStatuses?.find((c) => c.name === 'proxy');
+    const main = (p: Pod) => p.status?.containerStatuses?.find((c) => c.name === 'main');
+    // Running but not past its startup probe: not started, the app waits (PodInitializing).
+    const early = await eventually('proxy running, not started', async () => {
+      const x = await getPod('sidecar');
+      return proxy(x)?.state?.running ? x : undefined;
+    }, 30_000, 200);
+    if (!main(early)?.state?.running) {
+      assert.equal(proxy(early)?.started, false);
+      assert.equal(main(early)?.state?.waiting?.reason, 'PodInitializing');
+      assert.equal(early.status?.phase, 'Pending');
+    }
+    const up = await eventually('main running', async () => {
+      const x = await getPod('sidecar');
+      return main(x)?.state?.running ? x : undefined;
+    }, 30_000, 250);
+    const gap = Date.parse(main(up)!.state!.running!.startedAt!) - Date.parse(proxy(up)!.state!.running!.startedAt!);
+    assert.ok(gap >= 4000, `the app started ${gap} ms after the sidecar: it must wait for the startup probe (5 s)`);
+    assert.equal(proxy(up)?.started, true);
+    // Started, but its readiness probe fails: the sidecar and the pod are not ready.
+    const unready = await eventually('ContainersReady names proxy', async () => {
+      const x = await getPod('sidecar');
+      return x.status?.conditions?.find((c) => c.type === 'ContainersReady')?.message === 'containers with unready status: [proxy]' ? x : undefined;
+    }, 15_000, 250);
+    assert.equal(proxy(unready)?.ready, false);
+    assert.equal(ready(unready), 'False');
+    t.diagnostic(await kubectl(['get', 'pod', 'sidecar']));
+    const execInProxy = async (cmd: string[]): Promise<void> => {
+      const id = proxy(await getPod('sidecar'))?.containerID?.replace(/^docker:\/\//, '');
+      assert.ok(id, 'proxy has a container');
+      const r = await runtime!.execSync({ container_id: id, cmd, timeout: 10 });
+      assert.equal(r.exit_code, 0, Buffer.from(r.stderr).toString());
+    };
+    await execInProxy(['touch', '/tmp/ready']);
+    const readyNow = await eventually('pod Ready', async () => { const x = await getPod('sidecar'); return ready(x) === 'True' ? x : undefined; }, 15_000, 200);
+    assert.equal(proxy(readyNow)?.ready, true);
+    t.diagnostic(await kubectl(['get', 'pod', 'sidecar']));
+    // Liveness fails: the sidecar (only) is restarted, even under restartPolicy Never, and
+    // is probed again: started once its startup probe passes anew.
+    await execInProxy(['rm', '/tmp/alive']);
+    const restarted = await eventually('proxy restarted and started again', async () => {
+      const x = await getPod('sidecar');
+      const c = proxy(x);
+      return (c?.restartCount ?? 0) >= 1 && c?.started === true ? x : undefined;
+    }, 40_000, 250);
+    assert.equal(main(restarted)?.restartCount, 0, 'the app keeps running');
+    assert.equal(ready(restarted), 'False', 'the new sidecar instance has no /tmp/ready');
+    const evs = await events('sidecar');
+    assert.ok(evs.some((e) => e.startsWith("Warning Unhealthy: Liveness probe failed: cat: can't open '/tmp/alive'")), evs.join('\n'));
+    assert.ok(evs.includes('Normal Killing: Init container proxy failed liveness probe'), evs.join('\n'));
+    assert.ok(evs.some((e) => e.startsWith('Warning Unhealthy: Startup probe failed:')), 'the startup probe failed while the sidecar slept');
+    t.diagnostic(evs.join('\n'));
+    t.diagnostic(await kubectl(['get', 'pod', 'sidecar', '-o', 'jsonpath={range .status.initContainerStatuses[*]}{.name} started={.started} ready={.ready} restarts={.restartCount}{"\\n"}{end}']));
   });
 
   it('a failing postStart hook kills the container: FailedPostStartHook, and it restarts', async (t) => {

@@ -13,7 +13,7 @@
  * container it made (tskube.cluster=<scope>) in `after`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +24,7 @@ import { startApiServer, type TestApiServer } from '../support/apiserver.js';
 import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
 import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
+import { removeKubeletDir } from '../support/mounts.js';
 import type { ControllerManager } from '@tskube/controller-manager';
 
 const log = createLogger({ component: 'service-account-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
@@ -88,7 +89,8 @@ describe('service account admission, projected token and token authentication (r
     await cm?.stop();
     if (scope) await destroyScope(scope);
     await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // unmounts the tmpfs of memory-backed volumes the stopped kubelet left, then removes
+    if (dir) removeKubeletDir(dir);
   });
 
   const kubectl = (args: string[], input?: string) => k.ok(args, input === undefined ? {} : { input });

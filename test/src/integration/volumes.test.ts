@@ -5,7 +5,10 @@
  * secret and downwardAPI volumes read by the container, a ConfigMap update seen inside the
  * running container; an emptyDir shared by two containers; hostPath and a PVC bound to a
  * hostPath PV; a missing ConfigMap → CreateContainerConfigError / FailedMount until created;
- * the pod directory removed with the pod.
+ * the pod directory removed with the pod; memory-backed volumes (emptyDir medium Memory and
+ * secret volumes) are tmpfs mounts the kubelet makes on the host, sized as upstream, seen as
+ * tmpfs inside the containers, and unmounted when the pod goes. The kubelet mounts them with
+ * the machine's mount(8): this test runs as root, as CI does.
  *
  * The kubelet root is a temporary directory on this machine, which is also the Docker host,
  * so the paths the kubelet writes are the bind-mount sources Docker sees (as compose arranges
@@ -14,7 +17,7 @@
  * etcd binary and kubectl 1.32; removes every container (tskube.cluster=<scope>) in `after`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +27,7 @@ import { createLogger, parseLogLevel } from '@tskube/log';
 import { startApiServer, type TestApiServer } from '../support/apiserver.js';
 import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
+import { mountsUnder, removeKubeletDir } from '../support/mounts.js';
 
 const log = createLogger({ component: 'volumes-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
 
@@ -72,7 +76,7 @@ describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)
     admin?.close();
     if (scope) await destroyScope(scope);
     await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) removeKubeletDir(dir);
   });
 
   async function kubectl(args: string[], input?: string): Promise<string> {
@@ -187,6 +191,45 @@ describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)
     assert.ok(existsSync(join(hostDir, 'f')), 'hostPath contents stay');
   });
 
+  it('emptyDir medium Memory and secret volumes are tmpfs mounts (sized as upstream), shared by the containers, unmounted with the pod', async (t) => {
+    await apply(pod('tmpfs', {
+      containers: [
+        {
+          name: 'writer', image: POD_IMAGE, resources: { limits: { memory: '64Mi' } },
+          command: ['sh', '-c', 'echo "in memory" > /cache/msg; grep -E " /(cache|etc/secret) " /proc/mounts; df -k /cache | tail -1; cat /etc/secret/password; echo; exec sleep 3600'],
+          volumeMounts: [{ name: 'cache', mountPath: '/cache' }, { name: 'sec', mountPath: '/etc/secret' }],
+        },
+        {
+          name: 'reader', image: POD_IMAGE, resources: { limits: { memory: '64Mi' } },
+          command: ['sh', '-c', 'while true; do cat /in/msg 2>/dev/null && break; sleep 0.5; done; exec sleep 3600'],
+          volumeMounts: [{ name: 'cache', mountPath: '/in', readOnly: true }],
+        },
+      ],
+      volumes: [
+        { name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '32Mi' } },
+        { name: 'sec', secret: { secretName: 'app-secret' } },
+      ],
+    }));
+    await logsContain('tmpfs', 'reader', 'in memory');
+    const out = await logsContain('tmpfs', 'writer', 's3cr3t');
+    t.diagnostic(`kubectl logs tmpfs -c writer:\n${out}`);
+    // Inside the container: tmpfs, 32Mi (sizeLimit) and 128Mi (the pod's limit: 2 × 64Mi).
+    assert.match(out, /^tmpfs \/cache tmpfs \S*\bsize=32768k\b/m);
+    assert.match(out, /^tmpfs \/etc\/secret tmpfs ro,\S*\bsize=131072k\b/m);
+    assert.match(out, /^tmpfs\s+32768\s+\d+\s+\d+\s+\d+%\s+\/cache$/m, 'df: 32768 1K-blocks');
+    // On the host: the kubelet's mounts on the volume directories.
+    const uid = await podUid('tmpfs');
+    const podDir = join(rootDir, 'pods', uid);
+    const onHost = mountsUnder(podDir).map((m) => `${m.mountPoint.slice(podDir.length)} ${m.fsType} ${m.options.find((o) => o.startsWith('size=')) ?? ''}`).sort();
+    assert.deepEqual(onHost, [
+      '/volumes/kubernetes.io~empty-dir/cache tmpfs size=32768k',
+      '/volumes/kubernetes.io~secret/sec tmpfs size=131072k',
+    ]);
+    t.diagnostic(`host mounts under ${podDir}:\n${onHost.join('\n')}`);
+    await kubectl(['delete', 'pod', 'tmpfs', '--wait=true', '--timeout=60s']);
+    await eventually('tmpfs unmounted and the pod directory removed', async () => mountsUnder(podDir).length === 0 && !existsSync(podDir), 30_000, 500);
+  });
+
   it('a missing ConfigMap: CreateContainerConfigError for env, FailedMount and ContainerCreating for a volume, until it exists', async () => {
     await apply(pod('noenv', { containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'later', key: 'x' } } }] }] }));
     await apply(pod('novol', {
@@ -215,5 +258,6 @@ describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)
   it('deleting pods removes every pod directory', async () => {
     await kubectl(['delete', 'pods', '--all', '--wait=true', '--timeout=60s']);
     await eventually('no pod directories', async () => readdirSync(join(rootDir, 'pods')).length === 0, 30_000, 500);
+    assert.deepEqual(mountsUnder(rootDir).map((m) => m.mountPoint), [], 'no mounts left under the kubelet root');
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
+import { propagationOf } from './mounts.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -47,6 +48,21 @@ export async function requireDocker(): Promise<void> {
   }
 }
 
+/**
+ * compose.yaml binds the kubelet root base into the kubelets `rshared` (memory-backed volumes
+ * are tmpfs mounts the host must see); Docker refuses that unless the host mount holding the
+ * base is shared. Throws, naming the fix, when it is not.
+ */
+export function requireSharedKubeletRoot(env: NodeJS.ProcessEnv = process.env): void {
+  const base = env.TSKUBE_KUBELET_ROOT_BASE || '/var/lib/tskube-kubelet';
+  const { mountPoint, propagation } = propagationOf(base);
+  if (propagation !== 'shared') {
+    throw new Error(`the kubelet root base ${base} is on the mount ${mountPoint} with ${propagation} propagation, but compose binds it `
+      + 'rshared into the kubelets (tmpfs for memory-backed volumes) and Docker refuses that on a non-shared mount: '
+      + `run \`sudo TSKUBE_KUBELET_ROOT_BASE=${base} scripts/host-setup.sh\` (once per boot; CI runs it)`);
+  }
+}
+
 export interface ComposeCluster {
   project: string;
   stateDir: string;
@@ -69,6 +85,7 @@ export interface ComposeUpOptions {
 
 export async function composeUp(opts: ComposeUpOptions = {}): Promise<ComposeCluster> {
   await requireDocker();
+  requireSharedKubeletRoot({ ...process.env, ...opts.env });
   const project = `tskube-e2e-${randomBytes(3).toString('hex')}`;
   const stateDir = mkdtempSync(join(tmpdir(), `${project}-`));
   chmodSync(stateDir, 0o755);

@@ -455,6 +455,30 @@ export function runtimeConformance(name: string, make: () => Promise<Conformance
       await rejectsWith(rt().exec({ container_id: id, cmd: ['true'], stdout: true }), Code.FAILED_PRECONDITION, 'exec in stopped container');
     });
 
+    it('joins the PID namespace of a target container (pid TARGET, ephemeral containers)', async () => {
+      const sb = await runSandbox('targeted');
+      const target = await runContainer(sb, 'main', ['sleep', '3601']);
+      const pidNs = (pid: m.NamespaceMode, targetId = ''): Partial<m.ContainerConfig> => ({
+        linux: { security_context: { namespace_options: { network: 'POD', pid, ipc: 'POD', target_id: targetId } } },
+      });
+      const debug = await runContainer(sb, 'debugger', ['sleep', '3602'], pidNs('TARGET', target));
+      const own = await runContainer(sb, 'other', ['sleep', '3603'], pidNs('CONTAINER'));
+      const ps = async (id: string): Promise<string> => {
+        const r = await rt().execSync({ container_id: id, cmd: ['ps'], timeout: 10 });
+        assert.equal(r.exit_code, 0, Buffer.from(r.stderr).toString());
+        return Buffer.from(r.stdout).toString();
+      };
+      const seen = await ps(debug);
+      assert.match(seen, /sleep 3601/, `the target's process is visible: ${seen}`);
+      assert.match(seen, /sleep 3602/, seen);
+      assert.match(await ps(target), /sleep 3602/, 'and the other way round');
+      const alone = await ps(own);
+      assert.match(alone, /sleep 3603/, alone);
+      assert.doesNotMatch(alone, /sleep 3601/, `a private PID namespace: ${alone}`);
+      await rejectsWith(createContainer(sb, 'nowhere', ['sleep', '1'], pidNs('TARGET', `missing${runId}`)), Code.NOT_FOUND, 'missing target');
+      await rejectsWith(createContainer(sb, 'untargeted', ['sleep', '1'], pidNs('TARGET')), Code.INVALID_ARGUMENT, 'TARGET without target_id');
+    });
+
     it('attach streams the main process output until it exits', async () => {
       const sb = await runSandbox('attacher');
       const id = await runContainer(sb, 'main', ['sh', '-c', 'sleep 2; echo attached; sleep 3600']);

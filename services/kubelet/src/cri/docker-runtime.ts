@@ -7,7 +7,9 @@
  *   is the pod IP. Its IPC namespace is shareable.
  * - A container is named `k8s_<container>_<pod>_<ns>_<uid>_<attempt>` and joins the
  *   sandbox's network and IPC namespaces (`container:<sandbox id>`), and its PID namespace
- *   when the config asks for POD. CRI `command` becomes the Docker Entrypoint and `args` the
+ *   when the config asks for POD (pid NODE: the host's; pid TARGET: `container:<target_id>`,
+ *   the target being a container of this node, else NOT_FOUND, as for ephemeral containers
+ *   with a targetContainerName). CRI `command` becomes the Docker Entrypoint and `args` the
  *   Cmd (so a command drops the image's default args, as in Kubernetes); env, working dir,
  *   tty/stdin, user ("uid[:gid]" or the user name), supplemental groups (GroupAdd),
  *   privileged, read-only rootfs, capabilities (CapAdd/CapDrop), no_new_privs
@@ -544,6 +546,8 @@ export class DockerRuntime implements ContainerRuntime {
     const sandboxRef = `container:${sb.Id}`;
     const hostNetwork = sb.HostConfig?.NetworkMode === 'host';
     const mapped = dockerSecurityAndResources(sc, res);
+    let pidMode = ns?.pid === 'POD' ? sandboxRef : ns?.pid === 'NODE' ? 'host' : undefined;
+    if (ns?.pid === 'TARGET') pidMode = `container:${(await this.requireContainer(ns.target_id)).Id}`;
     const labels: m.StringMap = {
       ...(config.labels ?? {}),
       ...identityLabels({ nodeName: this.node, clusterName: this.cluster, pod, containerName: md.name }),
@@ -571,7 +575,7 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: {
           NetworkMode: hostNetwork ? 'host' : sandboxRef,
           IpcMode: ns?.ipc === 'NODE' ? 'host' : sandboxRef,
-          PidMode: ns?.pid === 'POD' ? sandboxRef : ns?.pid === 'NODE' ? 'host' : undefined,
+          PidMode: pidMode,
           RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
           Binds: (config.mounts ?? []).map(bindSpec),
           ...mapped.HostConfig,
@@ -885,7 +889,15 @@ export class DockerRuntime implements ContainerRuntime {
    * the session's stdin into it; the write side is half-closed at stdin EOF, which Docker
    * turns into EOF on the process's stdin. Resolves when Docker ends the stream.
    */
-  private async pump(stream: Duplex, io: StreamIO, tty: boolean): Promise<void> {
+  /**
+   * Copies the session's stdin to the hijacked Docker stream and the stream's frames to the
+   * session's stdout/stderr until the stream ends. `closeStdin`: the end of the client's stdin
+   * half-closes the stream (exec; attach to a stdinOnce container). Otherwise it is left open:
+   * Docker closes an attach's stdout and stderr when its stdin ends unless the container is
+   * stdinOnce, while CRI runtimes keep streaming the output until the container exits (what
+   * `kubectl debug -i` / `attach -i` with piped input rely on).
+   */
+  private async pump(stream: Duplex, io: StreamIO, tty: boolean, closeStdin = true): Promise<void> {
     const onAbort = (): void => { stream.destroy(); };
     io.signal.addEventListener('abort', onAbort, { once: true });
     if (io.stdin) {
@@ -896,7 +908,7 @@ export class DockerRuntime implements ContainerRuntime {
             if (!stream.writable) break;
             if (!stream.write(chunk)) await once(stream, 'drain');
           }
-          if (stream.writable) stream.end();
+          if (closeStdin && stream.writable) stream.end();
         } catch { /* the stream went away */ }
       })();
     }
@@ -949,7 +961,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const unsubscribe = this.followResize(io, (h, w) => container.resize({ h, w }));
     try {
-      await this.pump(stream, io, info.Config.Tty ?? false);
+      await this.pump(stream, io, info.Config.Tty ?? false, info.Config.StdinOnce ?? false);
     } finally {
       unsubscribe();
     }

@@ -11,6 +11,9 @@
  *   busybox-like shell: `sleep`, `echo`, `exit`, `sh -c`; anything else runs until stopped).
  *   Output lands in in-memory logs served by readLogs.
  * - Stopping kills at once: exit code 137, whatever the timeout (no real time passes).
+ * - PID namespaces (NamespaceOption.pid): CONTAINER (own), POD (the sandbox's), NODE, or
+ *   TARGET (the target_id container's, which must exist on this node: else NOT_FOUND); the
+ *   fake shell's `ps` lists the running main processes sharing one.
  * - Creating a container needs its image present (pullImage adds images; see
  *   {@link FakeBackendOptions.pull}).
  */
@@ -144,6 +147,11 @@ interface FakeContainer {
   logs: LogLine[];
   partial: Record<m.LogStream, string>;
   kill: AbortController;
+  /**
+   * The PID namespace the container's processes are in: its own (`ctr:<id>`), the sandbox's
+   * (`pod:<id>`, pid POD), the node's (`node:<name>`, pid NODE), or a target's (pid TARGET).
+   */
+  pidNs: string;
   /** Called on every new log line and state change (for followers). */
   waiters: Set<() => void>;
 }
@@ -373,6 +381,14 @@ export class FakeRuntime implements ContainerRuntime {
 
   // ---- containers ----
 
+  /** The main processes of the running containers in one PID namespace, oldest first (pid 1 …). */
+  private processesIn(pidNs: string): Array<{ pid: number; command: string }> {
+    return [...this.backend.containers.values()]
+      .filter((x) => x.pidNs === pidNs && x.state === 'CONTAINER_RUNNING')
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map((x, i) => ({ pid: i + 1, command: x.argv.join(' ') }));
+  }
+
   private containersOf(sandboxId: string): FakeContainer[] {
     return [...this.backend.containers.values()].filter((c) => c.sandboxId === sandboxId);
   }
@@ -393,8 +409,21 @@ export class FakeRuntime implements ContainerRuntime {
     const argv = command.length > 0
       ? [...command, ...args]
       : [...(image.image.entrypoint ?? []), ...(args.length > 0 ? args : image.image.cmd ?? [])];
+    const id = newId();
+    const ns = config.linux?.security_context?.namespace_options;
+    let pidNs = `ctr:${id}`;
+    if (ns?.pid === 'POD') pidNs = `pod:${s.id}`;
+    else if (ns?.pid === 'NODE') pidNs = `node:${this.node}`;
+    else if (ns?.pid === 'TARGET') {
+      const target = this.findContainer(ns.target_id ?? '');
+      if (!target) {
+        this.backend.releaseName(name);
+        throw notFound('container', ns.target_id ?? '');
+      }
+      pidNs = target.pidNs;
+    }
     const c: FakeContainer = {
-      id: newId(),
+      id,
       node: this.node,
       name,
       sandboxId: s.id,
@@ -421,6 +450,7 @@ export class FakeRuntime implements ContainerRuntime {
       logs: [],
       partial: { stdout: '', stderr: '' },
       kill: new AbortController(),
+      pidNs,
       waiters: new Set(),
     };
     this.backend.containers.set(c.id, c);
@@ -446,6 +476,7 @@ export class FakeRuntime implements ContainerRuntime {
       containerId: c.id,
       signal: c.kill.signal,
       readFile: (path) => readMountedFile(c.mounts, path),
+      processes: () => this.processesIn(c.pidNs),
       stdout: (text) => this.append(c, 'stdout', text),
       stderr: (text) => this.append(c, 'stderr', text),
     };
@@ -579,6 +610,7 @@ export class FakeRuntime implements ContainerRuntime {
     const run = behaviour({
       argv: req.cmd, env: c.env, image: c.imageRef, containerId: c.id, signal: ac.signal,
       readFile: (path) => readMountedFile(c.mounts, path),
+      processes: () => this.processesIn(c.pidNs),
       stdout: (t) => { out.stdout = cap(out.stdout + t); },
       stderr: (t) => { out.stderr = cap(out.stderr + t); },
     });
@@ -710,6 +742,7 @@ export class FakeRuntime implements ContainerRuntime {
       return await behaviour({
         argv: cmd, env: c.env, image: c.imageRef, containerId: c.id, signal: ac.signal, tty: io.tty,
         readFile: (path) => readMountedFile(c.mounts, path),
+        processes: () => this.processesIn(c.pidNs),
         ...(io.stdin ? { stdin: io.stdin as AsyncIterable<Buffer> } : {}),
         stdout: (t) => { io.stdout?.write(nl(t)); },
         // A terminal has one output stream.

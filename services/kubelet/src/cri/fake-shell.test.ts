@@ -33,6 +33,16 @@ describe('fake shell', () => {
     }
   });
 
+  it('ps lists the processes of its PID namespace, then itself', async () => {
+    let out = '';
+    const code = await runFakeCommand(['sh', '-c', 'ps'], {
+      env: {}, signal: new AbortController().signal, stdout: (t) => { out += t; }, stderr: () => {},
+      processes: () => [{ pid: 1, command: 'sleep 3600' }, { pid: 2, command: 'sh' }],
+    });
+    assert.equal(code, 0);
+    assert.equal(out, 'PID   USER     COMMAND\n    1 root     sleep 3600\n    2 root     sh\n    3 root     ps\n');
+  });
+
   it('keeps servers and sleeps running until killed', async () => {
     for (const argv of [[], ['nginx', '-g', 'daemon off;'], ['sleep', 'infinity'], ['sh', '-c', 'echo up; sleep 3600']]) {
       const r = await run(argv, {}, 20);

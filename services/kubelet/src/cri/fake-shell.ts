@@ -17,6 +17,8 @@
  * - `cat` (no arguments, or `-`) copies stdin to stdout until EOF; `cat FILE…` prints files
  *   the runtime can read (`ShellIO.readFile`: the fake runtime resolves them through the
  *   container's mounts).
+ * - `ps` lists the processes of the caller's PID namespace (`ShellIO.processes`: the fake
+ *   runtime's main processes sharing it) and itself, in busybox's format.
  * - Anything else at top level (no command at all, `pause`, a server binary) runs until the
  *   container is stopped.
  */
@@ -33,6 +35,8 @@ export interface ShellIO {
   readonly tty?: boolean;
   /** Reads a file as the process sees it (the fake runtime: through the container's mounts); undefined: no such file. */
   readFile?(path: string): Promise<Buffer | undefined>;
+  /** The processes of the PID namespace the process is in (pid order), for `ps`; absent: none but itself. */
+  processes?(): ReadonlyArray<{ pid: number; command: string }>;
 }
 
 /** Exit status a process reports when killed (128 + SIGKILL), as Docker does. */
@@ -117,6 +121,13 @@ const BUILTINS: Record<string, Builtin> = {
       const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
       if (toStderr) io.stderr(text); else io.stdout(text);
     }
+    return { status: 0, exit: false };
+  },
+  ps(args, io, toStderr) {
+    const procs = [...(io.processes?.() ?? [])];
+    procs.push({ pid: (procs.at(-1)?.pid ?? 0) + 1, command: ['ps', ...args].join(' ') });
+    const text = `PID   USER     COMMAND\n${procs.map((p) => `${String(p.pid).padStart(5)} root     ${p.command}\n`).join('')}`;
+    if (toStderr) io.stderr(text); else io.stdout(text);
     return { status: 0, exit: false };
   },
   async sleep(args, io) {
@@ -230,7 +241,10 @@ async function runScript(script: string, io: ShellIO): Promise<number> {
 async function interactive(io: ShellIO, input: AsyncIterable<Buffer | string>): Promise<number> {
   const prompt = (): void => { if (io.tty) io.stdout('/ # '); };
   // The lines are read off one iterator; commands that read stdin (cat) get none of them.
-  const lineIo: ShellIO = { env: io.env, stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t), signal: io.signal, ...(io.tty !== undefined ? { tty: io.tty } : {}) };
+  const lineIo: ShellIO = {
+    env: io.env, stdout: (t) => io.stdout(t), stderr: (t) => io.stderr(t), signal: io.signal, ...(io.tty !== undefined ? { tty: io.tty } : {}),
+    ...(io.readFile ? { readFile: (p: string) => io.readFile!(p) } : {}), ...(io.processes ? { processes: () => io.processes!() } : {}),
+  };
   let status = 0;
   let buf = '';
   prompt();

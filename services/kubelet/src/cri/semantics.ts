@@ -121,6 +121,9 @@ export function validateContainerConfig(config: m.ContainerConfig | undefined | 
   if (!config.metadata) throw invalidArgument('config.metadata is required');
   requireName(config.metadata.name, 'config.metadata.name');
   if (!config.image?.image) throw invalidArgument('config.image.image is required');
+  const ns = config.linux?.security_context?.namespace_options;
+  if (ns?.pid === 'TARGET' && !ns.target_id) throw invalidArgument('config.linux.security_context.namespace_options.target_id is required for a TARGET PID namespace');
+  if (ns?.network === 'TARGET' || ns?.ipc === 'TARGET') throw invalidArgument('only the PID namespace may target another container');
 }
 
 export function requireId(id: string | undefined, field: string): string {

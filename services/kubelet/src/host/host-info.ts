@@ -5,8 +5,9 @@
  * container may not see /etc/machine-id or DMI data.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statfsSync } from 'node:fs';
+import { readFileSync, statfsSync, type StatsFs } from 'node:fs';
 import os from 'node:os';
+import { dirname } from 'node:path';
 
 export interface HostFacts {
   cpuCores: number;
@@ -63,14 +64,27 @@ function cgroupMemoryLimit(): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
+/** statfs of `path`, or of its nearest existing ancestor (a root directory not made yet). */
+export function statfsNearest(path: string): StatsFs {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return statfsSync(p);
+    } catch (err) {
+      if (p === dirname(p)) throw err;
+    }
+  }
+}
+
 /**
  * Reads the host facts. `nodeName` seeds stand-in identities where the machine has none
  * (several kubelet containers on one host must still report distinct machine IDs).
+ * ephemeral-storage is the size of the filesystem holding `rootDir` (upstream: nodefs, the
+ * kubelet root directory's), "/" without one.
  */
-export function readHostFacts(nodeName: string): HostFacts {
+export function readHostFacts(nodeName: string, rootDir = '/'): HostFacts {
   let disk = 0;
   try {
-    const st = statfsSync('/');
+    const st = statfsNearest(rootDir);
     disk = st.blocks * st.bsize;
   } catch { /* unknown: reported as 0 */ }
   const mem = Math.min(os.totalmem(), cgroupMemoryLimit() ?? Infinity);

@@ -23,6 +23,7 @@ import { errorMessage } from '../format.js';
 import {
   conditionTransitions, initialNode, nodeLabels, nodeStatus, nodeStatusChanged, type NodeFacts, type RuntimeHealth,
 } from './node-status.js';
+import type { PressureCondition } from '../eviction/thresholds.js';
 
 export interface NodeManagerOptions {
   client: Client;
@@ -41,6 +42,8 @@ export interface NodeManagerOptions {
    * a shorter outage (a runtime process restarting) keeps the previous health.
    */
   runtimeDownAfterMs?: number;
+  /** The pressure conditions now True (the eviction manager's); default none. */
+  pressure?: () => readonly PressureCondition[];
 }
 
 export const RUNTIME_DOWN_AFTER_MS = 30_000;
@@ -48,9 +51,9 @@ export const RUNTIME_DOWN_MESSAGE = 'container runtime is down';
 const STATUS_TIMEOUT_MS = 5000;
 
 const EVENT_FOR: Record<string, Record<string, string>> = {
-  MemoryPressure: { False: Reason.NodeHasSufficientMemory },
-  DiskPressure: { False: Reason.NodeHasNoDiskPressure },
-  PIDPressure: { False: Reason.NodeHasSufficientPID },
+  MemoryPressure: { True: Reason.NodeHasInsufficientMemory, False: Reason.NodeHasSufficientMemory },
+  DiskPressure: { True: Reason.NodeHasDiskPressure, False: Reason.NodeHasNoDiskPressure },
+  PIDPressure: { True: Reason.NodeHasInsufficientPID, False: Reason.NodeHasSufficientPID },
   Ready: { True: Reason.NodeReady, False: Reason.NodeNotReady },
 };
 
@@ -120,7 +123,7 @@ export class NodeManager {
     while (!signal.aborted) {
       try {
         const health = await this.runtimeHealth();
-        const desired = initialNode(this.o.facts, health, this.o.clock.now());
+        const desired = initialNode(this.o.facts, health, this.o.clock.now(), this.o.pressure?.());
         let node: Node;
         try {
           node = await nodes.create(desired);
@@ -163,7 +166,7 @@ export class NodeManager {
   async updateStatus(force = false, healthOverride?: RuntimeHealth): Promise<boolean> {
     const now = this.o.clock.now();
     const health = healthOverride ?? await this.runtimeHealth();
-    const next = nodeStatus(this.o.facts, health, this.last, now);
+    const next = nodeStatus(this.o.facts, health, this.last, now, this.o.pressure?.());
     if (!force && !nodeStatusChanged(this.last, next) && now - this.lastReportAt < this.o.heartbeatMs) return false;
     const updated = await this.o.client.resource(Resources.nodes).patchStatus(this.o.facts.nodeName, { status: next }, 'merge');
     this.noteStatus(this.last, updated.status ?? next);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseThresholdStatements } from '../eviction/thresholds.js';
 import { initialNode, nodeCapacity, nodeStatus, nodeStatusChanged, conditionTransitions, type NodeFacts } from './node-status.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00Z');
@@ -42,16 +43,36 @@ describe('node status', () => {
 
   const capacities: Array<{ name: string; f: NodeFacts; cap: Record<string, string>; alloc: Record<string, string> }> = [
     {
-      name: 'host values, minus eviction thresholds',
+      // upstream: 100Gi − int64(100Gi × float32(0.1)) = 96636764000 (float32 0.1 is a hair above 0.1)
+      name: 'host values, minus the default hard eviction thresholds',
       f: facts(),
       cap: { cpu: '4', memory: '8388608Ki', pods: '110', 'ephemeral-storage': '104857600Ki' },
-      alloc: { cpu: '4', memory: '8286208Ki', pods: '110', 'ephemeral-storage': String(Math.floor(100 * 1024 ** 3 * 0.9)) },
+      alloc: { cpu: '4', memory: '8092Mi', pods: '110', 'ephemeral-storage': '96636764000' },
     },
     {
       name: 'overrides',
       f: facts({ cpuOverride: '2', memoryOverride: '4Gi' }),
       cap: { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '104857600Ki' },
-      alloc: { cpu: '2', memory: '4091904Ki', pods: '110', 'ephemeral-storage': String(Math.floor(100 * 1024 ** 3 * 0.9)) },
+      alloc: { cpu: '2', memory: '3996Mi', pods: '110', 'ephemeral-storage': '96636764000' },
+    },
+    {
+      name: 'system and kube reserved, custom hard thresholds (a percentage of memory, a quantity of disk)',
+      f: facts({
+        reservations: {
+          systemReserved: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '1Gi', pid: '1000' },
+          kubeReserved: { cpu: '50m', memory: '512Mi' },
+          evictionHard: parseThresholdStatements('memory.available<5%,nodefs.available<2Gi,nodefs.inodesFree<5%'),
+        },
+      }),
+      cap: { cpu: '4', memory: '8388608Ki', pods: '110', 'ephemeral-storage': '104857600Ki' },
+      // memory: 8Gi − 256Mi − 512Mi − int64(8Gi × float32(0.05)) = 7355131488 bytes (not a whole Ki)
+      alloc: { cpu: '3850m', memory: '7355131488', pods: '110', 'ephemeral-storage': '97Gi' },
+    },
+    {
+      name: 'no hard thresholds: only the reservations come off; never below 0',
+      f: facts({ reservations: { systemReserved: { cpu: '8', memory: '1Gi' }, evictionHard: [] } }),
+      cap: { cpu: '4', memory: '8388608Ki', pods: '110', 'ephemeral-storage': '104857600Ki' },
+      alloc: { cpu: '0', memory: '7Gi', pods: '110', 'ephemeral-storage': '100Gi' },
     },
   ];
   for (const c of capacities) {
@@ -61,6 +82,23 @@ describe('node status', () => {
       assert.deepEqual(allocatable, c.alloc);
     });
   }
+
+  it('pressure conditions: True with upstream reasons and messages while the eviction manager holds them', () => {
+    const a = nodeStatus(facts(), { ready: true }, undefined, T0);
+    const b = nodeStatus(facts(), { ready: true }, a, T0 + 10_000, ['MemoryPressure', 'DiskPressure', 'PIDPressure']);
+    assert.deepEqual(b.conditions?.slice(0, 3).map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime]), [
+      ['MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', '2024-05-01T10:00:10Z'],
+      ['DiskPressure', 'True', 'KubeletHasDiskPressure', 'kubelet has disk pressure', '2024-05-01T10:00:10Z'],
+      ['PIDPressure', 'True', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available', '2024-05-01T10:00:10Z'],
+    ]);
+    assert.deepEqual(conditionTransitions(a, b).map((c) => c.type), ['MemoryPressure', 'DiskPressure', 'PIDPressure']);
+    const c = nodeStatus(facts(), { ready: true }, b, T0 + 20_000, ['DiskPressure']);
+    assert.deepEqual(c.conditions?.slice(0, 3).map((x) => [x.type, x.status, x.lastTransitionTime]), [
+      ['MemoryPressure', 'False', '2024-05-01T10:00:20Z'],
+      ['DiskPressure', 'True', '2024-05-01T10:00:10Z'],
+      ['PIDPressure', 'False', '2024-05-01T10:00:20Z'],
+    ]);
+  });
 
   it('Ready False with the runtime\'s reason when it is down', () => {
     const s = nodeStatus(facts(), { ready: false, message: 'container runtime is down' }, undefined, T0);

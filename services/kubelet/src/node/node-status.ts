@@ -5,21 +5,22 @@
  * - labels kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch and their beta.* twins;
  * - registered with the taint node.kubernetes.io/not-ready:NoSchedule (the node lifecycle
  *   controller removes it once the node is Ready);
- * - capacity: cpu, memory, pods (110), ephemeral-storage; allocatable: capacity minus the
- *   default hard-eviction thresholds (memory.available 100Mi, nodefs.available 10%);
+ * - capacity: cpu, memory, pods (110), ephemeral-storage; allocatable: capacity minus system
+ *   and kube reservations and the hard eviction thresholds (eviction/allocatable.ts; by
+ *   default memory.available 100Mi, nodefs.available 10%);
  * - addresses InternalIP and Hostname; daemonEndpoints.kubeletEndpoint.Port; nodeInfo;
- * - conditions MemoryPressure, DiskPressure, PIDPressure (False) and Ready (True once the
- *   runtime answers), each with lastHeartbeatTime (now) and lastTransitionTime (kept while
- *   the status stays the same).
+ * - conditions MemoryPressure, DiskPressure, PIDPressure (True while the eviction manager
+ *   reports them, else False) and Ready (True once the runtime answers), each with
+ *   lastHeartbeatTime (now) and lastTransitionTime (kept while the status stays the same).
  */
 import type { Node, NodeCondition, NodeStatus } from '@tskube/api';
 import { formatKi, jsonEqual, parseQuantity, rfc3339 } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
+import { nodeAllocatable } from '../eviction/allocatable.js';
+import type { PressureCondition, Reservations } from '../eviction/thresholds.js';
 
 export const KUBELET_VERSION = 'v1.32.0-tskube';
 export const NOT_READY_TAINT = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' } as const;
-const EVICTION_MEMORY_BYTES = 100 * 1024 * 1024;
-const EVICTION_NODEFS_FRACTION = 0.1;
 
 export interface NodeFacts {
   nodeName: string;
@@ -33,6 +34,8 @@ export interface NodeFacts {
   cpuOverride?: string;
   memoryOverride?: string;
   maxPods: number;
+  /** System/kube reservations and hard eviction thresholds; undefined: upstream's default thresholds only. */
+  reservations?: Reservations;
   /** Extra labels registered with the node (e.g. a zone); the defaults below win on a clash. */
   labels?: Readonly<Record<string, string>>;
   nodeInfo: {
@@ -73,13 +76,7 @@ export function nodeCapacity(f: NodeFacts): { capacity: Record<string, string>; 
     memory: f.memoryOverride ?? formatKi(memory),
     pods: String(f.maxPods),
   };
-  const allocatable: Record<string, string> = {
-    cpu: capacity.cpu!,
-    'ephemeral-storage': String(Math.floor(f.ephemeralStorageBytes * (1 - EVICTION_NODEFS_FRACTION))),
-    memory: formatKi(Math.max(0, memory - EVICTION_MEMORY_BYTES)),
-    pods: String(f.maxPods),
-  };
-  return { capacity, allocatable };
+  return { capacity, allocatable: nodeAllocatable(capacity, f.reservations) };
 }
 
 interface ConditionSpec {
@@ -89,21 +86,33 @@ interface ConditionSpec {
   message: string;
 }
 
-function conditionSpecs(health: RuntimeHealth): ConditionSpec[] {
+function conditionSpecs(health: RuntimeHealth, pressure: readonly PressureCondition[]): ConditionSpec[] {
+  const has = (c: PressureCondition): boolean => pressure.includes(c);
   return [
-    { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-    { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+    has('MemoryPressure')
+      ? { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' }
+      : { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+    has('DiskPressure')
+      ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
+      : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+    has('PIDPressure')
+      ? { type: 'PIDPressure', status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' }
+      : { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
     health.ready
       ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }
       : { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: health.message ?? 'container runtime is down' },
   ];
 }
 
-/** The status to report now; lastTransitionTime is kept from `previous` while a condition's status holds. */
-export function nodeStatus(f: NodeFacts, health: RuntimeHealth, previous: DeepReadonly<NodeStatus> | undefined, now: number): NodeStatus {
+/**
+ * The status to report now; lastTransitionTime is kept from `previous` while a condition's
+ * status holds. `pressure`: the pressure conditions the eviction manager holds True.
+ */
+export function nodeStatus(
+  f: NodeFacts, health: RuntimeHealth, previous: DeepReadonly<NodeStatus> | undefined, now: number, pressure: readonly PressureCondition[] = [],
+): NodeStatus {
   const at = rfc3339(new Date(now));
-  const conditions: NodeCondition[] = conditionSpecs(health).map((c) => {
+  const conditions: NodeCondition[] = conditionSpecs(health, pressure).map((c) => {
     const prev = previous?.conditions?.find((x) => x.type === c.type);
     return {
       ...c,
@@ -131,7 +140,7 @@ export function nodeStatus(f: NodeFacts, health: RuntimeHealth, previous: DeepRe
 }
 
 /** The Node to create at registration. */
-export function initialNode(f: NodeFacts, health: RuntimeHealth, now: number): Node {
+export function initialNode(f: NodeFacts, health: RuntimeHealth, now: number, pressure: readonly PressureCondition[] = []): Node {
   return {
     apiVersion: 'v1', kind: 'Node',
     metadata: {
@@ -140,7 +149,7 @@ export function initialNode(f: NodeFacts, health: RuntimeHealth, now: number): N
       annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
     },
     spec: { taints: [{ ...NOT_READY_TAINT }] },
-    status: nodeStatus(f, health, undefined, now),
+    status: nodeStatus(f, health, undefined, now, pressure),
   };
 }
 

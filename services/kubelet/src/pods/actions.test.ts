@@ -340,6 +340,78 @@ const sidecarCases: Case[] = [
   },
 ];
 
+/** A pod whose init containers `proxy` (a sidecar with a startup probe) and `setup` run before `web`. */
+function probedSidecarPod(inits: string[] = ['proxy', 'setup']): Pod {
+  const p = pod({ inits, sidecars: ['proxy'] });
+  for (const c of p.spec!.initContainers!) {
+    if (c.name === 'proxy') c.startupProbe = { exec: { command: ['true'] }, periodSeconds: 1 };
+  }
+  return p;
+}
+
+const startupCases: Case[] = [
+  {
+    name: 'sidecar startup probe: no result yet → the next init container waits',
+    pod: probedSidecarPod(), runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { startupSucceeded: () => false, startupFailed: () => false },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    name: 'sidecar startup probe: succeeded → the next init container starts',
+    pod: probedSidecarPod(), runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { startupSucceeded: (id) => id === 'px', startupFailed: () => false },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:setup@0'], kill: [] },
+  },
+  {
+    name: 'sidecar startup probe: failed → killed and restarted at once, the next one still waits',
+    pod: { ...probedSidecarPod(), spec: { ...probedSidecarPod().spec!, restartPolicy: 'Never' } },
+    runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { startupSucceeded: () => false, startupFailed: (id) => id === 'px' },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:proxy@1'], kill: ['proxy:StartupProbe'] },
+    check: (a) => assert.equal(a.containersToKill[0]?.message, 'Init container proxy failed startup probe'),
+  },
+  {
+    name: 'sidecar startup probe: the last init container not started yet → the app waits (not initialized)',
+    pod: probedSidecarPod(['proxy']), runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { startupSucceeded: () => false },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    name: 'sidecar startup probe: the last init container started → the app starts',
+    pod: probedSidecarPod(['proxy']), runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { startupSucceeded: () => true },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['web@0'], kill: [] },
+  },
+  {
+    name: 'sidecar startup probe: a view without startupSucceeded treats a running sidecar as started',
+    pod: probedSidecarPod(), runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { livenessFailed: () => false },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:setup@0'], kill: [] },
+  },
+  {
+    name: 'sidecar startup probe: restarted after initialization → the app keeps running, nothing else starts',
+    pod: probedSidecarPod(), runtime: rs([sb()], [ctr('proxy', { id: 'px2', attempt: 1 }), exited('setup', 0), ctr('web')]),
+    probes: { startupSucceeded: () => false, startupFailed: () => false },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: [], kill: [] },
+  },
+  {
+    name: 'sidecar without a startup probe ignores startup results',
+    pod: pod({ inits: ['proxy', 'setup'], sidecars: ['proxy'] }), runtime: rs([sb()], [ctr('proxy', { id: 'px' })]),
+    probes: { startupSucceeded: () => false, startupFailed: () => true },
+    want: { killPod: false, createSandbox: false, attempt: 0, start: ['init:setup@0'], kill: [] },
+  },
+];
+
+describe('computePodActions: sidecar startup probes', () => {
+  for (const c of startupCases) {
+    it(c.name, () => {
+      const actions = computePodActions(c.pod, c.runtime, { now: NOW, backoff: new Backoff(), hash, probes: c.probes });
+      assert.deepEqual(summary(actions), c.want);
+      c.check?.(actions);
+    });
+  }
+});
+
 describe('computePodActions: sidecars', () => {
   for (const c of sidecarCases) {
     it(c.name, () => {

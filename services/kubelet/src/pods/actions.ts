@@ -13,7 +13,8 @@
  * - Init containers run one at a time, in order; a failed one is retried per restartPolicy
  *   (Never: the pod is killed and ends Failed). Sidecars (init containers with
  *   restartPolicy Always, upstream 1.29+) start in that order too, but the next init
- *   container starts once the sidecar runs; after initialization a sidecar that exited,
+ *   container starts once the sidecar runs (and its startupProbe, if any, succeeded: a
+ *   failed startup probe restarts it); after initialization a sidecar that exited,
  *   vanished, is in an unknown state, changed spec or failed its liveness probe is
  *   (re)started whatever the pod's restartPolicy (crash-loop backoff applies to exits); when
  *   no app container is left to run the pod is killed and sidecars are not restarted.
@@ -26,17 +27,20 @@
  *   run of 10 min): the entry carries `backOff` and the apply step reports CrashLoopBackOff.
  * - Nothing to keep running and nothing to start: kill the pod (stop the sandbox).
  * - A pod being deleted (deletionTimestamp) never (re)starts containers.
+ * - Ephemeral containers (ephemeral.ts) without an instance start first, once the sandbox is
+ *   up, even before initialization is complete; they are never restarted.
  */
 import type { Container, Pod } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import type { BackoffView } from './backoff.js';
 import { latestContainer, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
+import { ephemeralContainersToStart } from './ephemeral.js';
 
-export type ContainerKind = 'init' | 'regular';
+export type ContainerKind = 'init' | 'regular' | 'ephemeral';
 
 export interface ContainerToStart {
   kind: ContainerKind;
-  /** Index in spec.initContainers or spec.containers. */
+  /** Index in spec.initContainers, spec.containers or spec.ephemeralContainers. */
   index: number;
   name: string;
   /** CRI attempt of the new instance: the restart count it will report. */
@@ -68,14 +72,21 @@ export interface PodActions {
   attempt: number;
   /** Running (or unknown-state) containers to stop; empty when killPod. */
   containersToKill: ContainerToKill[];
-  /** Containers to create and start, in order (at most one init container). */
+  /** Containers to create and start, in order (ephemeral ones first; at most one init container). */
   containersToStart: ContainerToStart[];
 }
 
-/** Optional probe results (the prober of a later issue plugs in here). */
+/** Probe results of container instances (prober/manager.ts; tests give their own). */
 export interface ProbeView {
   livenessFailed?(containerId: string): boolean;
   startupFailed?(containerId: string): boolean;
+  /**
+   * Whether the startup probe of the instance has succeeded (false while it has no result
+   * yet, is Unknown or failed). Asked only for sidecars that declare a startupProbe: the next
+   * init container (and so the app) waits for it. A view without it treats such sidecars as
+   * started once they run.
+   */
+  startupSucceeded?(containerId: string): boolean;
 }
 
 export interface ActionContext {
@@ -156,7 +167,8 @@ interface InitActions {
  * one with an instance tells how far initialization got. After that point only sidecars
  * matter: a sidecar without an instance, exited, created or in an unknown state is
  * (re)started, a running one whose spec changed or whose liveness probe failed is killed
- * and restarted. Before it: a running sidecar lets the next init container start; an exited
+ * and restarted. Before it: a running sidecar lets the next init container start (with a
+ * startupProbe: once that probe succeeded; a failed one restarts it); an exited
  * regular init container lets the next one start when it succeeded, and is retried (or,
  * with restartPolicy Never, fails the pod) when it failed.
  */
@@ -190,6 +202,16 @@ function computeInitActions(pod: ReadonlyPod, rs: RuntimePodStatus, ctx: ActionC
         break;
       case 'running':
         if (!sidecar) break; // a regular init container: wait for it
+        // A sidecar with a startup probe counts as started only once the probe succeeded;
+        // until then nothing after it starts. A failed startup probe restarts it (whatever
+        // the pod's restartPolicy).
+        if (spec.startupProbe && ctx.probes?.startupSucceeded && !ctx.probes.startupSucceeded(st.id)) {
+          if (ctx.probes.startupFailed?.(st.id)) {
+            killFor(st, 'StartupProbe', `Init container ${spec.name} failed startup probe`);
+            out.start.push(i);
+          }
+          break;
+        }
         if (i === inits.length - 1) initialized = true;
         else if (!reached) out.start.push(i + 1);
         if (st.hash && st.hash !== ctx.hash(spec)) {
@@ -284,6 +306,8 @@ export function computePodActions(pod: ReadonlyPod, rs: RuntimePodStatus, ctx: A
     return actions;
   }
   actions.containersToKill.push(...init.kill);
+  // Ephemeral containers start even before initialization is complete (never restarted).
+  if (!deleting) actions.containersToStart.push(...ephemeralContainersToStart(pod, rs));
   const killed = new Set(init.kill.map((k) => k.name));
   for (const i of deleting ? [] : init.start) {
     const name = inits[i]?.name ?? '';

@@ -45,8 +45,9 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** `spec.containers{web}` / `spec.initContainers{setup}`: involvedObject.fieldPath of container events. */
+/** `spec.containers{web}` / `spec.initContainers{setup}` / `spec.ephemeralContainers{debugger}`: involvedObject.fieldPath of container events. */
 export function containerFieldPath(kind: ContainerKind, name: string): string {
+  if (kind === 'ephemeral') return `spec.ephemeralContainers{${name}}`;
   return kind === 'init' ? `spec.initContainers{${name}}` : `spec.containers{${name}}`;
 }
 

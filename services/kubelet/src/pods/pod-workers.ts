@@ -51,6 +51,8 @@ export interface TerminateRequest {
   reason?: TerminatingOptions['reason'];
   /** Remove the containers once stopped (node shutdown). */
   removeContainers?: boolean;
+  /** Refused at admission before anything ran: the final status is upstream rejectPod's (see TerminatingOptions). */
+  rejected?: boolean;
 }
 
 interface Worker {
@@ -109,8 +111,10 @@ export class PodWorkers {
    * {@link podsDifferSemantically}) is stored for the next step but does not trigger one,
    * as upstream's pod config does not pass such updates on: the kubelet is the source of
    * the status, and its own status writes would otherwise re-sync the pod at once.
+   * `terminate` (a pod the kubelet refuses to run: admission) goes straight to termination
+   * with that request, before any sync step.
    */
-  update(pod: ReadonlyPod, opts: { deleted?: boolean } = {}): void {
+  update(pod: ReadonlyPod, opts: { deleted?: boolean; terminate?: TerminateRequest } = {}): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
     if (!uid) return;
@@ -121,6 +125,7 @@ export class PodWorkers {
         updated: false, synced: false, stateWaiters: [],
       };
       this.workers.set(uid, w);
+      if (opts.terminate) w.request = opts.terminate;
     } else if (!opts.deleted && !w.deleted && !podsDifferSemantically(w.pod, pod)) {
       w.pod = pod;
       return;
@@ -152,6 +157,20 @@ export class PodWorkers {
 
   uids(): string[] {
     return [...this.workers.keys()];
+  }
+
+  /**
+   * The pods still running their sync step with no termination asked for (not deleted, not
+   * being deleted, not terminal in the API): the eviction manager's candidates (upstream
+   * activePods).
+   */
+  activePods(): ReadonlyPod[] {
+    const out: ReadonlyPod[] = [];
+    for (const w of this.workers.values()) {
+      if (w.state !== 'sync' || w.deleted || w.request || w.pod.metadata?.deletionTimestamp || isTerminalPhase(w.pod.status?.phase)) continue;
+      out.push(w.pod);
+    }
+    return out;
   }
 
   state(uid: string): WorkerState | undefined {
@@ -249,7 +268,7 @@ export class PodWorkers {
       await this.o.handler.syncTerminatingPod(pod, {
         deleted: w.deleted,
         gracePeriodSeconds: w.request ? Math.min(w.request.gracePeriodSeconds, effectiveGracePeriod(pod)) : effectiveGracePeriod(pod),
-        ...(w.request ? { reason: w.request.reason, exactGrace: true } : {}),
+        ...(w.request ? { reason: w.request.reason, exactGrace: true, ...(w.request.rejected ? { rejected: true } : {}) } : {}),
       });
       this.setState(w, 'terminated');
     }

@@ -20,7 +20,8 @@
  * - `syncTerminatedPod`: for a pod being deleted (or gone, or on node shutdown) removes its
  *   containers and sandboxes; for a deleted pod also deletes the API object (grace 0, UID
  *   precondition). Returns true when the pod is finished with; a pod that merely completed
- *   keeps its exited containers (for `kubectl logs`) until it is deleted.
+ *   (or was evicted) keeps its exited containers (for `kubectl logs`) until it is deleted,
+ *   but its volumes are removed at once.
  * All steps are idempotent: a retry after a failure redoes only what is left.
  */
 import type { Container, Pod, PodCondition } from '@tskube/api';
@@ -44,7 +45,9 @@ import { HookRunner, type LifecycleHandler } from './lifecycle.js';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, readRuntimePod, type RuntimeContainer, type RuntimePodStatus } from './runtime-state.js';
 import { createTerminationLogFile, TerminationMessages } from './termination-message.js';
 import { isRestartableInitContainer } from './actions.js';
-import { unitValue, isValidQuantity } from '@tskube/api';
+import { ephemeralContainerSpec, ephemeralNames, ephemeralTargetId, withTargetPidNamespace } from './ephemeral.js';
+import { unitValue, isValidQuantity, podQOSClass, rfc3339 } from '@tskube/api';
+import { clone } from '@tskube/client';
 
 type ReadonlyPod = DeepReadonly<Pod>;
 
@@ -81,6 +84,12 @@ export interface TerminatingOptions {
   reason?: { reason: string; message: string; condition?: PodCondition };
   /** Do not apply the 2 s minimum (node shutdown under a deadline). */
   exactGrace?: boolean;
+  /**
+   * The pod was refused at admission (eviction manager) and never ran: its final status is
+   * upstream rejectPod's, phase Failed with `reason` and nothing else (no container statuses),
+   * so `kubectl get pods` shows the reason.
+   */
+  rejected?: boolean;
 }
 
 export interface TerminatedOptions {
@@ -282,7 +291,7 @@ export class PodSyncer {
     if (!sandboxId) return { changed, requeueAfterMs: requeue };
 
     for (const start of actions.containersToStart) {
-      const r = await this.startContainer(pod, start, sandboxId, sbConfig, ips);
+      const r = await this.startContainer(pod, start, sandboxId, sbConfig, ips, rs);
       if (r.started) changed = true;
       if (r.requeueAfterMs !== undefined) later(r.requeueAfterMs);
       // A regular init container that did not start blocks the rest; a sidecar does not.
@@ -293,10 +302,11 @@ export class PodSyncer {
 
   private async startContainer(
     pod: ReadonlyPod, start: ContainerToStart, sandboxId: string,
-    sbConfig: ReturnType<typeof sandboxConfig>, ips: readonly string[],
+    sbConfig: ReturnType<typeof sandboxConfig>, ips: readonly string[], rs: RuntimePodStatus,
   ): Promise<StartOutcome> {
     const uid = pod.metadata?.uid ?? '';
-    const spec = start.kind === 'init' ? pod.spec?.initContainers?.[start.index] : pod.spec?.containers?.[start.index];
+    const spec = start.kind === 'init' ? pod.spec?.initContainers?.[start.index]
+      : start.kind === 'ephemeral' ? ephemeralContainerSpec(pod, start.index) : pod.spec?.containers?.[start.index];
     if (!spec) return { started: false };
     const reasons = this.reasonMap(uid);
     const ev = (type: 'Normal' | 'Warning', reason: string, msg: string): void => this.o.events.container(pod, start.kind, spec.name, type, reason, msg);
@@ -323,6 +333,8 @@ export class PodSyncer {
     const hostIPs = this.o.node.hostIPs();
     let config;
     try {
+      // an ephemeral container with a target joins the PID namespace of its running instance
+      const targetId = start.kind === 'ephemeral' ? ephemeralTargetId(pod, start.index, rs) : undefined;
       const objects = this.o.objects ? await fetchEnvObjects(pod, spec, this.o.objects) : undefined;
       const mounts = this.o.volumes ? await this.o.volumes.mountsFor(pod, spec) : [];
       const tmPath = spec.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH;
@@ -337,6 +349,7 @@ export class PodSyncer {
         onInvalidNames: (msg) => this.o.events.pod(pod, 'Warning', Reason.InvalidEnvironmentVariableNames, msg),
         env: { nodeName: this.o.node.name, hostIP: hostIPs[0] ?? '', podIP: ips[0] ?? '', podIPs: [...ips] },
       });
+      withTargetPidNamespace(config, targetId);
     } catch (err) {
       if (err instanceof ContainerConfigError) return fail('CreateContainerConfigError', err.message);
       throw err;
@@ -426,6 +439,7 @@ export class PodSyncer {
   private async killPodContainers(pod: ReadonlyPod, rs: RuntimePodStatus, graceSeconds: number | undefined, exact: boolean): Promise<boolean> {
     const initSpecs = pod.spec?.initContainers ?? [];
     const inits = new Set(initSpecs.map((c) => c.name));
+    const ephemeral = ephemeralNames(pod);
     const sidecarOrder = initSpecs.filter(isRestartableInitContainer).map((c) => c.name);
     const live = rs.containers.filter((c) => c.state === 'running' || c.state === 'unknown');
     const began = performance.now();
@@ -437,7 +451,7 @@ export class PodSyncer {
         const base = graceSeconds ?? containerKillGrace(pod, spec);
         grace = Math.max(0, base - Math.floor((performance.now() - began) / 1000));
       }
-      return this.killContainer(pod, { kind: inits.has(c.name) ? 'init' : 'regular', name: c.name, id: c.id, running: c.state === 'running' }, {
+      return this.killContainer(pod, { kind: inits.has(c.name) ? 'init' : ephemeral.has(c.name) ? 'ephemeral' : 'regular', name: c.name, id: c.id, running: c.state === 'running' }, {
         ...(grace !== undefined ? { graceSeconds: grace } : {}), exact, podIPs: rs.ips,
       });
     };
@@ -459,6 +473,15 @@ export class PodSyncer {
   }
 
   async syncTerminatingPod(pod: ReadonlyPod, opts: TerminatingOptions): Promise<void> {
+    if (opts.rejected && opts.reason) {
+      if (opts.deleted) return;
+      const old = this.o.statusManager.get(pod.metadata?.uid ?? '') ?? pod.status;
+      await this.o.statusManager.setPodStatus(pod, {
+        phase: 'Failed', reason: opts.reason.reason, message: opts.reason.message,
+        qosClass: podQOSClass(clone(pod.spec) as Pod['spec']), startTime: old?.startTime ?? rfc3339(new Date(this.o.clock.now())),
+      });
+      return;
+    }
     // No kills for failing liveness/startup probes while the pod shuts down (upstream).
     this.o.prober?.stopLivenessAndStartup(pod);
     const rs = await this.read(pod);
@@ -472,7 +495,13 @@ export class PodSyncer {
 
   async syncTerminatedPod(pod: ReadonlyPod, opts: TerminatedOptions): Promise<boolean> {
     const deleting = opts.deleted || Boolean(pod.metadata?.deletionTimestamp);
-    if (!deleting && !opts.removeContainers) return false;
+    if (!deleting && !opts.removeContainers) {
+      // A finished pod keeps its exited containers (logs) but not its volumes: upstream's
+      // volume manager tears down the volumes of terminated pods (an emptyDir is deleted),
+      // which is what gives back the disk of a pod evicted for disk pressure.
+      await this.o.volumes?.teardownVolumes(pod.metadata?.uid ?? '');
+      return false;
+    }
     await this.removePod(pod.metadata?.uid ?? '');
     if (!deleting) return false;
     if (!opts.deleted) await this.o.statusManager.deletePod(pod);

@@ -117,6 +117,43 @@ describe('ProbeManager', () => {
     await m.stop();
   });
 
+  it('probes sidecars (init containers with restartPolicy Always), not regular init containers', async () => {
+    const clock = new ManualClock();
+    const runner = new Runner();
+    const status: PodStatus = {
+      phase: 'Pending', podIP: '10.0.0.9',
+      initContainerStatuses: ['proxy', 'setup'].map((name) => ({
+        name, image: 'img', imageID: '', ready: false, restartCount: 0, started: false, containerID: `docker://${name}-1`,
+        state: { running: { startedAt: rfc3339(new Date(clock.now() - 60_000)) } },
+      })),
+      containerStatuses: [],
+    };
+    const m = new ProbeManager({ runner, podStatus: () => status, clock, logger: nullLogger() });
+    const p: Pod = {
+      ...pod([{ name: 'web', image: 'i' }]),
+      spec: {
+        containers: [{ name: 'web', image: 'i' }],
+        initContainers: [
+          { name: 'proxy', image: 'i', restartPolicy: 'Always', startupProbe: probe, readinessProbe: probe, livenessProbe: probe },
+          { name: 'setup', image: 'i', startupProbe: probe, readinessProbe: probe },
+        ],
+      },
+    };
+    m.addPod(p);
+    assert.ok(m.worker(UID, 'proxy', 'startup'));
+    assert.ok(m.worker(UID, 'proxy', 'readiness'));
+    assert.ok(m.worker(UID, 'proxy', 'liveness'));
+    assert.equal(m.worker(UID, 'setup', 'startup'), undefined, 'a regular init container has no probes');
+    assert.equal(m.started(UID, 'proxy', 'proxy-1'), false);
+    assert.equal(m.startupSucceeded('proxy-1'), false, 'no result yet');
+    mock.timers.tick(10_000);
+    await flush();
+    assert.deepEqual(runner.calls, [['startup', 'proxy']], 'only the startup probe runs before the sidecar started');
+    assert.equal(m.startupSucceeded('proxy-1'), true);
+    assert.equal(m.started(UID, 'proxy', 'proxy-1'), true);
+    await m.stop();
+  });
+
   it('stopLivenessAndStartup leaves readiness running', async () => {
     const clock = new ManualClock();
     const m = new ProbeManager({ runner: new Runner(), podStatus: () => undefined, clock, logger: nullLogger() });

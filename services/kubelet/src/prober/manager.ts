@@ -3,12 +3,13 @@
  * results, and the views the rest of the kubelet reads.
  *
  * - `addPod(pod)`: one worker per container and probe type the spec declares (regular
- *   containers); idempotent: existing workers are kept (probes cannot change), only the pod
+ *   containers and sidecars, i.e. init containers with restartPolicy Always); idempotent: existing workers are kept (probes cannot change), only the pod
  *   they read (deletionTimestamp) is refreshed. Called on every sync of a running pod.
  * - `stopLivenessAndStartup(pod)`: at the start of termination, so nothing is killed for a
  *   failing probe while the pod shuts down; readiness keeps running until `removePod`.
  * - `removePod(uid)`: stops every worker of the pod (after its containers are stopped).
- * - Views: `livenessFailed`/`startupFailed` (computePodActions kills and restarts);
+ * - Views: `livenessFailed`/`startupFailed` (computePodActions kills and restarts),
+ *   `startupSucceeded` (a sidecar with a startup probe lets the next container start);
  *   `started`/`ready` (the status generator): a running container is started when its
  *   startup probe succeeded or it has none; it is ready when started and its readiness probe
  *   succeeded, or it has none. Asking about a container not ready triggers its readiness
@@ -20,7 +21,7 @@ import type { Pod, PodStatus } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import type { Logger } from '@tskube/log';
 import type { Clock } from '../clock.js';
-import type { ProbeView } from '../pods/actions.js';
+import { isRestartableInitContainer, type ProbeView } from '../pods/actions.js';
 import type { ContainerProbeStatus } from '../status/generate.js';
 import { probeOf, type ProbeRunner } from './prober.js';
 import { ResultsManager, type ProbeType, type Result, type ResultChange } from './results.js';
@@ -85,7 +86,7 @@ export class ProbeManager implements PodProber {
   addPod(pod: ReadonlyPod): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid ?? '';
-    for (const c of pod.spec?.containers ?? []) {
+    for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter(isRestartableInitContainer)]) {
       for (const type of TYPES) {
         if (!probeOf(c, type)) continue;
         const k = key(uid, c.name, type);
@@ -132,6 +133,10 @@ export class ProbeManager implements PodProber {
 
   startupFailed(containerId: string): boolean {
     return this.startup.get(containerId) === 'Failure';
+  }
+
+  startupSucceeded(containerId: string): boolean {
+    return this.startup.get(containerId) === 'Success';
   }
 
   started(podUid: string, name: string, containerId: string): boolean {

@@ -184,6 +184,22 @@ describe('ProbeWorker.doProbe', () => {
     assert.equal(await never.worker.doProbe(), false);
   });
 
+  it('a sidecar that terminated under restartPolicy Never keeps its worker (it restarts whatever the policy)', async () => {
+    const clock = new ManualClock();
+    const results = new ResultsManager('liveness');
+    const c: Container = { name: 'proxy', image: 'img', restartPolicy: 'Always', livenessProbe: exec() };
+    const pod: Pod = { metadata: { name: 'p', namespace: 'ns', uid: UID }, spec: { restartPolicy: 'Never', initContainers: [c], containers: [{ name: 'web', image: 'img' }] } };
+    const status: PodStatus = {
+      phase: 'Running',
+      initContainerStatuses: [{ name: 'proxy', image: 'img', imageID: '', ready: false, restartCount: 0, containerID: 'docker://px1', state: { terminated: { exitCode: 1 } } }],
+      containerStatuses: [],
+    };
+    const w = new ProbeWorker({ podStatus: () => status, runner: new ScriptedRunner(), results, clock, logger: nullLogger() }, 'liveness', pod, c);
+    assert.equal(w.sidecar, true);
+    assert.equal(await w.doProbe(), true);
+    assert.equal(results.get('px1'), 'Failure');
+  });
+
   it('while the pod is deleted, liveness and startup record Success and stop; readiness goes on', async () => {
     for (const type of ['liveness', 'startup'] as const) {
       const f = fixture(type, exec(), { deleting: true });

@@ -7,7 +7,8 @@
  * - a new container ID: the old result is dropped and the initial value recorded (readiness
  *   Failure, liveness Success, startup Unknown), and a hold is lifted;
  * - on hold (after a liveness/startup failure, until the container is replaced): wait;
- * - container not running: Failure (stop if it terminated and restartPolicy is Never);
+ * - container not running: Failure (stop if it terminated and will not be restarted:
+ *   restartPolicy Never, unless it is a sidecar, which restarts whatever the policy);
  * - pod being deleted: liveness/startup record Success and stop (no kills while terminating);
  * - within initialDelaySeconds of the container's start: wait;
  * - startup probes run only until the container has started, the others only after;
@@ -78,6 +79,11 @@ export class ProbeWorker {
     this.settings = probeSettings(probeOf(container, type));
   }
 
+  /** The probed container is a sidecar (an init container with restartPolicy Always). */
+  get sidecar(): boolean {
+    return this.container.restartPolicy === 'Always' && (this.pod.spec?.initContainers ?? []).some((c) => c.name === this.container.name);
+  }
+
   get stopped(): boolean {
     return this.stopper.signal.aborted;
   }
@@ -105,7 +111,7 @@ export class ProbeWorker {
     const running = c.state?.running;
     if (!running) {
       this.deps.results.set(id, 'Failure', uid);
-      return c.state?.terminated === undefined || this.pod.spec?.restartPolicy !== 'Never';
+      return c.state?.terminated === undefined || this.pod.spec?.restartPolicy !== 'Never' || this.sidecar;
     }
     if (this.pod.metadata?.deletionTimestamp && (this.type === 'liveness' || this.type === 'startup')) {
       this.deps.results.set(id, 'Success', uid);

@@ -300,6 +300,43 @@ describe('generatePodStatus: sidecars and eviction', () => {
     });
   }
 
+  const sidecarProbeViews: Array<{ name: string; started: boolean; ready: boolean; app: boolean; phase: string; conds: string[] }> = [
+    {
+      name: 'sidecar not past its startup probe: started false, Pending, not Initialized',
+      started: false, ready: true, app: false, phase: 'Pending',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=False/ContainersNotInitialized', 'Ready=False/ContainersNotReady', 'ContainersReady=False/ContainersNotReady', 'PodScheduled=True'],
+    },
+    {
+      name: 'sidecar started but its readiness probe not passed: Ready False (the sidecar is unready)',
+      started: true, ready: false, app: true, phase: 'Running',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=False/ContainersNotReady', 'ContainersReady=False/ContainersNotReady', 'PodScheduled=True'],
+    },
+    {
+      name: 'sidecar started and ready, app running: Ready True',
+      started: true, ready: true, app: true, phase: 'Running',
+      conds: ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True'],
+    },
+  ];
+  for (const v of sidecarProbeViews) {
+    it(`prober view of a sidecar: ${v.name}`, () => {
+      const asked: string[] = [];
+      const s = gen(sidecarPod(), runtime([ctr('proxy', { id: 'px' }), ...(v.app ? [ctr('web', { id: 'w' })] : [])]), {
+        probes: {
+          started: (_uid, name, id) => { asked.push(`started ${name} ${id}`); return name === 'proxy' ? v.started : true; },
+          ready: (_uid, name, id) => { asked.push(`ready ${name} ${id}`); return name === 'proxy' ? v.ready : true; },
+        },
+      });
+      const st = s.initContainerStatuses?.[0];
+      assert.deepEqual([st?.name, st?.started, st?.ready], ['proxy', v.started, v.started && v.ready]);
+      assert.equal(s.phase, v.phase);
+      assert.deepEqual(condSummary(s), v.conds);
+      assert.ok(asked.includes('started proxy px'), 'the prober is asked about the sidecar');
+      if (v.ready && v.started) assert.ok(asked.includes('ready proxy px'));
+      if (!v.started) assert.ok(!asked.includes('ready proxy px'), 'ready is asked only once started');
+      if (v.conds[2] !== 'Ready=True') assert.match(cond(s, 'Ready')?.message ?? '', /proxy/);
+    });
+  }
+
   it('evict (activeDeadlineSeconds): Failed with the reason and message, kept while terminating', () => {
     const evict = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
     const s = gen(pod(), runtime([ctr('web')]), { evict });

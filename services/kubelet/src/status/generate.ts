@@ -11,7 +11,8 @@
  *   (ErrImagePull, CrashLoopBackOff, …) as its waiting reason.
  * - ready: running, started and passing its readiness probe (per the prober's view, when
  *   given; without a readiness probe a running container is ready); init containers: exited
- *   with 0. started: running and past its startup probe (if any).
+ *   with 0, except sidecars (restartPolicy Always), which are probed like app containers.
+ *   started: running and past its startup probe (if any).
  * - phase per getPhase; a terminal phase (here or already in the API) never goes back.
  * - conditions: those not owned by the kubelet are kept; then PodReadyToStartContainers,
  *   Initialized, Ready, ContainersReady, PodScheduled, with lastTransitionTime moving only
@@ -46,11 +47,12 @@ export interface GenerateInput {
   now: number;
   /** Readiness probe result per container ID; undefined = no probe result (ready when running). */
   readiness?: (containerId: string) => boolean | undefined;
-  /** The prober's view (takes precedence over `readiness`): started and ready of running app containers. */
+  /** The prober's view (takes precedence over `readiness`): started and ready of running app containers and sidecars. */
   probes?: ContainerProbeStatus;
   /**
-   * Why the kubelet terminated a pod that was not deleted (node shutdown): the terminal
-   * phase's reason and message, and a condition to add (DisruptionTarget).
+   * Why the kubelet terminated a pod that was not deleted (node shutdown, eviction, admission
+   * rejection): the phase becomes Failed (with `podIsTerminal`, unless already terminal) with
+   * this reason and message, and the condition (DisruptionTarget) is added.
    */
   terminationReason?: { reason: string; message: string; condition?: PodCondition };
   /**
@@ -62,7 +64,7 @@ export interface GenerateInput {
 }
 
 /**
- * What the prober says about a running app container (upstream prober manager
+ * What the prober says about a running app container or sidecar (upstream prober manager
  * UpdatePodStatus): started once its startup probe succeeded (or it has none); ready once
  * started and its readiness probe succeeded (or it has none).
  */
@@ -192,9 +194,16 @@ function convertStatuses(
   for (const st of statuses.values()) {
     const running = st.state.running !== undefined;
     st.started = running;
-    // A sidecar is started and ready while it runs (its probes are not run yet).
-    if (sidecars.has(st.name)) st.ready = running;
-    else if (isInit) st.ready = st.state.terminated?.exitCode === 0;
+    // A sidecar is started once its startup probe succeeded and ready once its readiness
+    // probe did (per the prober's view; without one, while it runs), as an app container.
+    if (sidecars.has(st.name)) {
+      if (running && st.containerID && input.probes) {
+        const id = st.containerID.slice(st.containerID.indexOf('://') + 3);
+        const uid = pod.metadata?.uid ?? '';
+        st.started = input.probes.started(uid, st.name, id);
+        st.ready = st.started && input.probes.ready(uid, st.name, id);
+      } else st.ready = running;
+    } else if (isInit) st.ready = st.state.terminated?.exitCode === 0;
     else if (running && st.containerID) {
       const id = st.containerID.slice(st.containerID.indexOf('://') + 3);
       if (input.probes) {
@@ -327,6 +336,10 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
 
   const containerStatuses = convertStatuses(input, pod.spec?.containers ?? [], old?.containerStatuses, false);
   const initContainerStatuses = convertStatuses(input, pod.spec?.initContainers ?? [], old?.initContainerStatuses, true);
+  // Ephemeral containers as app containers (sorted by name), but never ready and without
+  // `started` (upstream's prober leaves them out); they count for neither phase nor conditions.
+  const ephemeralContainerStatuses = convertStatuses(input, pod.spec?.ephemeralContainers ?? [], old?.ephemeralContainerStatuses, false);
+  for (const st of ephemeralContainerStatuses) { st.ready = false; delete st.started; }
   const all = [...initContainerStatuses, ...containerStatuses];
 
   let phase = podPhase(pod, all, input.podIsTerminal);
@@ -335,6 +348,10 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
     else if (isTerminalPhase(apiPhase)) phase = apiPhase!;
   }
   if (isTerminalPhase(apiPhase) && phase !== apiPhase) phase = apiPhase!;
+  // A pod the kubelet ends on its own (node shutdown, eviction, admission rejection) is
+  // Failed whatever its containers did, as upstream's status function sets it; a terminal
+  // phase reached before stays.
+  if (input.terminationReason && input.podIsTerminal && !isTerminalPhase(old?.phase) && !isTerminalPhase(apiPhase)) phase = 'Failed';
 
   // Evicting wins over the computed phase, but not over a terminal phase reached otherwise.
   const otherwiseTerminal = (p: string | undefined, r: string | undefined): boolean => isTerminalPhase(p) && !(p === 'Failed' && r === input.evict?.reason);
@@ -393,6 +410,7 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
   status.startTime = old?.startTime ?? nowStr;
   if (initContainerStatuses.length) status.initContainerStatuses = initContainerStatuses;
   status.containerStatuses = containerStatuses;
+  if (ephemeralContainerStatuses.length) status.ephemeralContainerStatuses = ephemeralContainerStatuses;
   status.qosClass = old?.qosClass ?? podQOSClass(clone(pod.spec) as Pod['spec']);
   return status;
 }

@@ -11,6 +11,7 @@ import { ContainerConfigError } from '../pods/container-config.js';
 import type { ObjectSource } from './object-cache.js';
 import { podVolumeDir, Plugin } from './paths.js';
 import type { TokenSource } from './tokens.js';
+import { FakeMounter } from './mounter.js';
 import { VolumeManager } from './volume-manager.js';
 
 class Objects implements ObjectSource {
@@ -31,12 +32,13 @@ describe('volume manager', () => {
     forgetPod: () => undefined,
   };
   let vm: VolumeManager;
+  const mounter = new FakeMounter();
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'tskube-vm-'));
     vm = new VolumeManager({
       rootDir: root, client: new FakeClient(), objects, tokens, events: new KubeletEvents(recorder, 'n1'), logger: nullLogger(),
-      node: { name: 'n1', hostIPs: () => ['10.0.0.1'], allocatable: () => ({ cpu: '2', memory: '1Gi' }) },
+      node: { name: 'n1', hostIPs: () => ['10.0.0.1'], allocatable: () => ({ cpu: '2', memory: '1Gi' }) }, mounter,
     });
   });
   after(async () => { await rm(root, { recursive: true, force: true }); });
@@ -165,9 +167,111 @@ describe('volume manager', () => {
     // Forget orphan2's in-memory state as after a restart: a fresh manager over the same root.
     const fresh = new VolumeManager({
       rootDir: root, client: new FakeClient(), objects, tokens, events: new KubeletEvents(recorder, 'n1'), logger: nullLogger(),
-      node: { name: 'n1', hostIPs: () => [], allocatable: () => ({}) },
+      node: { name: 'n1', hostIPs: () => [], allocatable: () => ({}) }, mounter,
     });
     await fresh.cleanupOrphans((uid) => uid === 'known');
     assert.deepEqual(await readdir(join(root, 'pods')), ['known']);
+    await vm.cleanupPod('known');
+  });
+
+  const MiB = 1024 * 1024;
+
+  it('memory-backed volumes: emptyDir medium Memory, secret, downwardAPI and projected get a tmpfs; configMap and plain emptyDir do not', async () => {
+    events.length = 0;
+    mounter.calls.length = 0;
+    objects.configMaps.set('app-config', { metadata: { name: 'app-config' }, data: { a: '1' } });
+    objects.secrets.set('creds', { metadata: { name: 'creds' }, data: { pass: Buffer.from('pw').toString('base64') } });
+    const p = pod([
+      { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+      { name: 'big', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } }, // above the pod's limit: the limit wins
+      { name: 'disk', emptyDir: {} },
+      { name: 'cfg', configMap: { name: 'app-config' } },
+      { name: 'sec', secret: { secretName: 'creds' } },
+      { name: 'info', downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+      { name: 'api', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+    ]);
+    assert.equal(await vm.mountPod(p), true);
+    assert.deepEqual(events, []);
+    const vol = (plugin: string, name: string): string => join(root, 'pods/uid-1/volumes', plugin, name);
+    // The pod's memory limit (64Mi, its only container) bounds every tmpfs; sizeLimit lowers it.
+    assert.deepEqual(mounter.calls, [
+      `mount ${vol('kubernetes.io~empty-dir', 'mem')} size=${16 * MiB}`,
+      `mount ${vol('kubernetes.io~empty-dir', 'big')} size=${64 * MiB}`,
+      `mount ${vol('kubernetes.io~secret', 'sec')} size=${64 * MiB}`,
+      `mount ${vol('kubernetes.io~downward-api', 'info')} size=${64 * MiB}`,
+      `mount ${vol('kubernetes.io~projected', 'api')} size=${64 * MiB}`,
+    ]);
+    assert.deepEqual([...vm.mounted('uid-1')].filter(([, v]) => v.medium === 'memory').map(([k]) => k), ['mem', 'big', 'sec', 'info', 'api']);
+    assert.equal(await readFile(join(vol('kubernetes.io~secret', 'sec'), 'pass'), 'utf8'), 'pw', 'written after the mount');
+
+    // Syncs and a kubelet restart (a fresh manager) keep the mounts: no second tmpfs.
+    mounter.calls.length = 0;
+    assert.equal(await vm.mountPod(p), true);
+    const fresh = new VolumeManager({
+      rootDir: root, client: new FakeClient(), objects, tokens, events: new KubeletEvents(recorder, 'n1'), logger: nullLogger(),
+      node: { name: 'n1', hostIPs: () => [], allocatable: () => ({ memory: '1Gi' }) }, mounter,
+    });
+    assert.equal(await fresh.mountPod(p), true);
+    assert.deepEqual(mounter.calls, []);
+
+    await vm.cleanupPod('uid-1');
+    assert.deepEqual(mounter.calls.sort(), [
+      `unmount ${vol('kubernetes.io~downward-api', 'info')}`,
+      `unmount ${vol('kubernetes.io~empty-dir', 'big')}`,
+      `unmount ${vol('kubernetes.io~empty-dir', 'mem')}`,
+      `unmount ${vol('kubernetes.io~projected', 'api')}`,
+      `unmount ${vol('kubernetes.io~secret', 'sec')}`,
+    ]);
+    assert.equal(mounter.mounts.size, 0);
+    await assert.rejects(stat(join(root, 'pods/uid-1')));
+  });
+
+  it('a tmpfs that cannot be mounted is a FailedMount and the pod waits; nothing falls back to disk', async () => {
+    events.length = 0;
+    mounter.failMount = 'mount failed: exit status 32\nOutput: mount: permission denied';
+    try {
+      const p = pod([{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'sec', secret: { secretName: 'creds' } }, { name: 'disk', emptyDir: {} }]);
+      assert.equal(await vm.mountPod(p), false);
+      assert.deepEqual(events.map((e) => `${e.reason} ${e.message}`), [
+        'FailedMount MountVolume.SetUp failed for volume "mem" : mount failed: exit status 32\nOutput: mount: permission denied',
+        'FailedMount MountVolume.SetUp failed for volume "sec" : mount failed: exit status 32\nOutput: mount: permission denied',
+      ]);
+      assert.deepEqual(await readdir(join(root, 'pods/uid-1/volumes/kubernetes.io~secret/sec')), [], 'no secret written to disk');
+      await assert.rejects(vm.mountsFor(p, { name: 'c', volumeMounts: [{ name: 'mem', mountPath: '/m' }] }), ContainerConfigError);
+      // Once mounting works, the next sync sets them up.
+      mounter.failMount = undefined;
+      assert.equal(await vm.mountPod(p), true);
+      assert.equal(mounter.mounts.size, 2);
+    } finally {
+      mounter.failMount = undefined;
+      await vm.cleanupPod('uid-1');
+    }
+  });
+
+  it('unsupported emptyDir media fail the volume', async () => {
+    events.length = 0;
+    assert.equal(await vm.mountPod(pod([{ name: 'huge', emptyDir: { medium: 'HugePages' } }])), false);
+    assert.deepEqual(events.map((e) => e.message), ['MountVolume.SetUp failed for volume "huge" : storage medium "HugePages" is not supported']);
+    await vm.cleanupPod('uid-1');
+  });
+
+  it('cleanup: a failed unmount keeps the pod directory (retried later); orphans are unmounted before removal', async () => {
+    const p = pod([{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'disk', emptyDir: {} }]);
+    await vm.mountPod(p);
+    await writeFile(join(root, 'pods/uid-1/volumes/kubernetes.io~empty-dir/mem/data'), 'x');
+    mounter.failUnmount = 'umount: target is busy';
+    await assert.rejects(vm.cleanupPod('uid-1'), /UnmountVolume.TearDown failed for pod uid-1: kubernetes.io~empty-dir\/mem: umount: target is busy/);
+    assert.equal(await readFile(join(root, 'pods/uid-1/volumes/kubernetes.io~empty-dir/mem/data'), 'utf8'), 'x', 'nothing removed through a mount');
+    // The orphan sweep (after a restart) logs the failure and goes on; then succeeds.
+    const fresh = new VolumeManager({
+      rootDir: root, client: new FakeClient(), objects, tokens, events: new KubeletEvents(recorder, 'n1'), logger: nullLogger(),
+      node: { name: 'n1', hostIPs: () => [], allocatable: () => ({}) }, mounter,
+    });
+    await fresh.cleanupOrphans(() => false);
+    assert.ok(mounter.mounts.size === 1);
+    mounter.failUnmount = undefined;
+    await fresh.cleanupOrphans(() => false);
+    assert.equal(mounter.mounts.size, 0);
+    assert.deepEqual(await readdir(join(root, 'pods')), []);
   });
 });

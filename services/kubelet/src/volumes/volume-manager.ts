@@ -4,6 +4,10 @@
  * documented behaviour). One directory per pod volume under the kubelet root
  * (volumes/paths.ts); containers get them as CRI bind mounts whose host paths are those
  * directories, so the root must be the same path for the kubelet and the container engine.
+ * Memory-backed volumes — emptyDir with `medium: Memory`, secret, downwardAPI and projected,
+ * as upstream's plugins wrap a memory emptyDir — get a tmpfs mounted on their directory
+ * through the `Mounter` (volumes/mounter.ts), sized per volumes/memory-size.ts; configMap
+ * and plain emptyDir volumes are directories on the root's disk.
  *
  * Contracts:
  * - `mountPod(pod)` sets up every volume of the pod; the pod worker calls it on every sync, so
@@ -12,12 +16,18 @@
  *   `FailedMount` Warning event "MountVolume.SetUp failed for volume "x" : <why>". Resolves
  *   true once every volume has been set up at least once (a volume that set up before and
  *   now fails keeps its last contents, as upstream's remount); false means: start nothing yet
- *   (the pod stays ContainerCreating) and retry later.
+ *   (the pod stays ContainerCreating) and retry later. A memory-backed volume mounts its
+ *   tmpfs once (a directory that already is a tmpfs mount point is kept: syncs, kubelet
+ *   restarts); a mount that fails is such a FailedMount and is retried — never a fallback
+ *   to disk.
  * - `mountsFor(pod, container)` turns the container's volumeMounts into CRI mounts
  *   (subPath, readOnly — configMap/secret/downwardAPI/projected are always read-only —
  *   and mountPropagation); throws ContainerConfigError for a volume that is not set up.
- * - `cleanupPod(uid)` removes `<root>/pods/<uid>` (emptyDir contents included) once the pod's
- *   containers are gone; idempotent. `cleanupOrphans` removes pod directories nobody knows.
+ * - `cleanupPod(uid)` unmounts every volume directory of the pod that is a mount point, then
+ *   removes `<root>/pods/<uid>` (emptyDir contents included), once the pod's containers are
+ *   gone; idempotent. If an unmount fails it rejects and removes nothing (the caller
+ *   retries): nothing is ever deleted through a mount. `cleanupOrphans` does the same for
+ *   pod directories nobody knows (after a kubelet restart), one pod at a time.
  * Per pod, calls are serialised by the pod worker.
  */
 import { lstat, mkdir, readdir, rm, chmod } from 'node:fs/promises';
@@ -29,8 +39,10 @@ import type * as m from '../cri/index.js';
 import { Reason, type KubeletEvents } from '../events.js';
 import { errorMessage, podRef } from '../format.js';
 import { ContainerConfigError, type EnvContext } from '../pods/container-config.js';
-import { writeAtomic, type FileProjection } from './atomic-writer.js';
+import { writeAtomic, type FileProjection, type Payload } from './atomic-writer.js';
 import { checkHostPathType } from './host-path.js';
+import { memoryVolumeSize } from './memory-size.js';
+import type { Mounter } from './mounter.js';
 import type { ObjectSource } from './object-cache.js';
 import { Plugin, podDir, podVolumeDir, podsDir } from './paths.js';
 import { configMapPayload, downwardAPIPayload, DEFAULT_MODE, secretPayload, type Volume } from './payloads.js';
@@ -44,6 +56,12 @@ export interface PodVolumes {
   mountPod(pod: ReadonlyPod): Promise<boolean>;
   mountsFor(pod: ReadonlyPod, container: ReadonlyContainer): Promise<m.Mount[]>;
   cleanupPod(uid: string): Promise<void>;
+  /**
+   * Tears down the volumes of a terminated pod that stays in the API (upstream unmounts them
+   * and deletes emptyDirs): unmounts, then removes `<pod dir>/volumes`; the rest of the pod
+   * directory (termination-message files) stays until cleanupPod. Idempotent.
+   */
+  teardownVolumes(uid: string): Promise<void>;
 }
 
 export interface VolumeManagerOptions {
@@ -54,7 +72,10 @@ export interface VolumeManagerOptions {
   tokens: TokenSource;
   events: KubeletEvents;
   logger: Logger;
+  /** Node allocatable (its memory bounds memory-backed volumes). */
   node: { name: string; hostIPs(): string[]; allocatable(): Readonly<Record<string, string>> };
+  /** Mounts the tmpfs of memory-backed volumes (ExecMounter; FakeMounter in unit tests). */
+  mounter: Mounter;
 }
 
 interface MountedVolume {
@@ -62,6 +83,8 @@ interface MountedVolume {
   path: string;
   /** The plugin always mounts read-only (configMap, secret, downwardAPI, projected). */
   readOnly: boolean;
+  /** `memory`: a tmpfs is mounted on `path`. */
+  medium?: 'memory';
 }
 
 export class VolumeManager implements PodVolumes {
@@ -107,9 +130,13 @@ export class VolumeManager implements PodVolumes {
   private async setUp(pod: ReadonlyPod, v: DeepReadonly<Volume>): Promise<MountedVolume> {
     const ns = pod.metadata?.namespace ?? '';
     if (v.emptyDir) {
-      // medium: Memory is not backed by tmpfs here (docs/kubelet.md): the kubelet cannot
-      // mount a tmpfs that the Docker host sees from inside its container.
       const dir = this.dir(pod, Plugin.emptyDir, v.name);
+      const medium = v.emptyDir.medium ?? '';
+      if (medium === 'Memory') {
+        await this.setUpTmpfs(pod, v.name, dir, v.emptyDir.sizeLimit);
+        return { path: dir, readOnly: false, medium: 'memory' };
+      }
+      if (medium !== '') throw new Error(`storage medium "${medium}" is not supported`);
       await mkdir(dir, { recursive: true });
       await chmod(dir, 0o777);
       return { path: dir, readOnly: false };
@@ -125,20 +152,17 @@ export class VolumeManager implements PodVolumes {
       const src = v.secret;
       const name = src.secretName ?? '';
       const secret = await this.o.objects.secret(ns, name);
-      const dir = this.dir(pod, Plugin.secret, v.name);
-      await writeAtomic(dir, secretPayload(name, src, secret, src.defaultMode ?? DEFAULT_MODE));
-      return { path: dir, readOnly: true };
+      const payload = secretPayload(name, src, secret, src.defaultMode ?? DEFAULT_MODE);
+      return this.writeInMemory(pod, v.name, this.dir(pod, Plugin.secret, v.name), payload);
     }
     if (v.downwardAPI) {
-      const dir = this.dir(pod, Plugin.downwardAPI, v.name);
-      await writeAtomic(dir, downwardAPIPayload(pod, v.downwardAPI.items, v.downwardAPI.defaultMode ?? DEFAULT_MODE,
-        this.envContext(), this.o.node.allocatable()));
-      return { path: dir, readOnly: true };
+      const payload = downwardAPIPayload(pod, v.downwardAPI.items, v.downwardAPI.defaultMode ?? DEFAULT_MODE,
+        this.envContext(), this.o.node.allocatable());
+      return this.writeInMemory(pod, v.name, this.dir(pod, Plugin.downwardAPI, v.name), payload);
     }
     if (v.projected) {
-      const dir = this.dir(pod, Plugin.projected, v.name);
-      await writeAtomic(dir, await this.projectedPayload(pod, v.projected));
-      return { path: dir, readOnly: true };
+      const payload = await this.projectedPayload(pod, v.projected);
+      return this.writeInMemory(pod, v.name, this.dir(pod, Plugin.projected, v.name), payload);
     }
     if (v.hostPath) {
       await checkHostPathType(v.hostPath.path, v.hostPath.type);
@@ -148,6 +172,27 @@ export class VolumeManager implements PodVolumes {
       return this.claimPath(ns, v.persistentVolumeClaim.claimName, v.persistentVolumeClaim.readOnly ?? false);
     }
     throw new Error('no volume plugin matched');
+  }
+
+  /**
+   * Mounts a tmpfs on `dir` unless one is there already (upstream emptyDir setupTmpfs): the
+   * directory is created with mode 0777 first; the tmpfs root then has the kernel's default
+   * mode 1777, as upstream's. Size per memoryVolumeSize.
+   */
+  private async setUpTmpfs(pod: ReadonlyPod, volume: string, dir: string, sizeLimit: string | number | undefined): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    if ((await this.o.mounter.mountPoint(dir))?.medium === 'memory') return;
+    await chmod(dir, 0o777);
+    const size = memoryVolumeSize(pod, sizeLimit, this.o.node.allocatable().memory);
+    await this.o.mounter.mountTmpfs(dir, size !== undefined ? [`size=${size}`] : []);
+    this.log.info('mounted tmpfs for volume', { pod: podRef(pod.metadata), volume, sizeBytes: size ?? 'default' });
+  }
+
+  /** A secret/downwardAPI/projected volume: a tmpfs holding the payload (atomic writer). */
+  private async writeInMemory(pod: ReadonlyPod, volume: string, dir: string, payload: Payload): Promise<MountedVolume> {
+    await this.setUpTmpfs(pod, volume, dir, undefined);
+    await writeAtomic(dir, payload);
+    return { path: dir, readOnly: true, medium: 'memory' };
   }
 
   private async projectedPayload(pod: ReadonlyPod, p: NonNullable<DeepReadonly<Volume>['projected']>): Promise<Map<string, FileProjection>> {
@@ -231,21 +276,66 @@ export class VolumeManager implements PodVolumes {
     return out;
   }
 
+  async teardownVolumes(uid: string): Promise<void> {
+    this.pods.delete(uid);
+    this.o.tokens.forgetPod(uid);
+    if (!uid) return;
+    const dir = podDir(this.o.rootDir, uid);
+    await this.unmountVolumes(uid, dir);
+    await rm(join(dir, 'volumes'), { recursive: true, force: true });
+  }
+
   async cleanupPod(uid: string): Promise<void> {
     this.pods.delete(uid);
     this.o.tokens.forgetPod(uid);
     if (!uid) return;
-    await rm(podDir(this.o.rootDir, uid), { recursive: true, force: true });
+    const dir = podDir(this.o.rootDir, uid);
+    await this.unmountVolumes(uid, dir);
+    await rm(dir, { recursive: true, force: true });
   }
 
-  /** Removes the directories of pods neither `isKnown` nor set up by this manager (kubelet housekeeping). */
+  /**
+   * Unmounts every `<pod dir>/volumes/<plugin>/<name>` that is a mount point (upstream
+   * TearDown of memory-backed volumes). Tries them all; rejects if any is still mounted.
+   */
+  private async unmountVolumes(uid: string, dir: string): Promise<void> {
+    const volumesDir = join(dir, 'volumes');
+    let plugins: string[];
+    try { plugins = await readdir(volumesDir); } catch { return; }
+    const failed: string[] = [];
+    for (const plugin of plugins) {
+      let names: string[];
+      try { names = await readdir(join(volumesDir, plugin)); } catch { continue; }
+      for (const name of names) {
+        const path = join(volumesDir, plugin, name);
+        try {
+          if (!(await this.o.mounter.mountPoint(path))) continue;
+          await this.o.mounter.unmount(path);
+          this.log.info('unmounted volume', { uid, volume: name, plugin });
+        } catch (err) {
+          failed.push(`${plugin}/${name}: ${errorMessage(err)}`);
+        }
+      }
+    }
+    if (failed.length) throw new Error(`UnmountVolume.TearDown failed for pod ${uid}: ${failed.join('; ')}`);
+  }
+
+  /**
+   * Removes the directories of pods neither `isKnown` nor set up by this manager (kubelet
+   * housekeeping), unmounting their memory-backed volumes first. A pod whose volumes cannot
+   * be unmounted is logged and left for the next round; the others are still removed.
+   */
   async cleanupOrphans(isKnown: (uid: string) => boolean): Promise<void> {
     let uids: string[];
     try { uids = await readdir(podsDir(this.o.rootDir)); } catch { return; }
     for (const uid of uids) {
       if (isKnown(uid) || this.pods.has(uid)) continue;
       this.log.info('removing orphaned pod directory', { uid });
-      await this.cleanupPod(uid);
+      try {
+        await this.cleanupPod(uid);
+      } catch (err) {
+        this.log.warn('removing orphaned pod directory failed', { uid, err: errorMessage(err) });
+      }
     }
   }
 }
