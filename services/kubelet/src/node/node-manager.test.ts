@@ -66,3 +66,26 @@ describe('NodeManager runtime health (upstream maxWaitForContainerRuntime)', () 
     assert.equal((await nm.runtimeHealth()).ready, false);
   });
 });
+
+describe('NodeManager status.images', () => {
+  it('reports the runtime\'s images, re-listed after 30 s, and keeps the last list when listing fails', async () => {
+    const rt = new FlakyRuntime({ nodeName: 'n1', clusterName: 'c' });
+    const clock = new ManualClock();
+    const nm = manager(rt, clock);
+    await nm.register(new AbortController().signal);
+    const names = () => (nm.status?.images ?? []).flatMap((i) => i.names ?? []);
+    assert.ok(names().length > 0, 'the fake runtime\'s default images are reported');
+    assert.ok(!names().includes('docker.io/library/extra:1'));
+    await rt.pullImage({ image: { image: 'docker.io/library/extra:1', annotations: {}, user_specified_image: '', runtime_handler: '' }, auth: null, sandbox_config: null });
+    await nm.updateStatus(true);
+    assert.ok(!names().includes('docker.io/library/extra:1'), 'the list is reused within 30 s');
+    clock.advance(30_000);
+    await nm.updateStatus(true);
+    assert.ok(names().includes('docker.io/library/extra:1'), 'pulled image listed');
+    const before = names();
+    rt.listImages = async () => { throw new CriError(Code.UNAVAILABLE, 'No connection established'); };
+    clock.advance(30_000);
+    await nm.updateStatus(true);
+    assert.deepEqual(names(), before);
+  });
+});

@@ -21,7 +21,7 @@ import type { ContainerRuntime } from '../cri/index.js';
 import { Reason, type KubeletEvents } from '../events.js';
 import { errorMessage } from '../format.js';
 import {
-  conditionTransitions, initialNode, nodeLabels, nodeStatus, nodeStatusChanged, type NodeFacts, type RuntimeHealth,
+  conditionTransitions, initialNode, nodeImages, nodeLabels, nodeStatus, nodeStatusChanged, type ContainerImage, type NodeFacts, type RuntimeHealth,
 } from './node-status.js';
 import type { PressureCondition } from '../eviction/thresholds.js';
 
@@ -49,6 +49,8 @@ export interface NodeManagerOptions {
 export const RUNTIME_DOWN_AFTER_MS = 30_000;
 export const RUNTIME_DOWN_MESSAGE = 'container runtime is down';
 const STATUS_TIMEOUT_MS = 5000;
+/** How long the image list of `status.images` is reused (upstream's image cache: 30 s). */
+export const IMAGE_LIST_MAX_AGE_MS = 30_000;
 
 const EVENT_FOR: Record<string, Record<string, string>> = {
   MemoryPressure: { True: Reason.NodeHasInsufficientMemory, False: Reason.NodeHasSufficientMemory },
@@ -63,6 +65,7 @@ export class NodeManager {
   private nodeUid: string | undefined;
   private runtimeOkAt: number | undefined;
   private lastHealth: RuntimeHealth | undefined;
+  private images: { list: ContainerImage[]; at: number } | undefined;
   private readonly log: Logger;
 
   constructor(private readonly o: NodeManagerOptions) {
@@ -123,7 +126,7 @@ export class NodeManager {
     while (!signal.aborted) {
       try {
         const health = await this.runtimeHealth();
-        const desired = initialNode(this.o.facts, health, this.o.clock.now(), this.o.pressure?.());
+        const desired = initialNode(this.o.facts, health, this.o.clock.now(), this.o.pressure?.(), await this.imageList(this.o.clock.now()));
         let node: Node;
         try {
           node = await nodes.create(desired);
@@ -166,11 +169,26 @@ export class NodeManager {
   async updateStatus(force = false, healthOverride?: RuntimeHealth): Promise<boolean> {
     const now = this.o.clock.now();
     const health = healthOverride ?? await this.runtimeHealth();
-    const next = nodeStatus(this.o.facts, health, this.last, now, this.o.pressure?.());
+    const next = nodeStatus(this.o.facts, health, this.last, now, this.o.pressure?.(), await this.imageList(now));
     if (!force && !nodeStatusChanged(this.last, next) && now - this.lastReportAt < this.o.heartbeatMs) return false;
     const updated = await this.o.client.resource(Resources.nodes).patchStatus(this.o.facts.nodeName, { status: next }, 'merge');
     this.noteStatus(this.last, updated.status ?? next);
     return true;
+  }
+
+  /**
+   * The runtime's images for `status.images`, listed at most every 30 s; when listing fails
+   * the previous list is kept (undefined before the first success: the field is left out).
+   */
+  private async imageList(now: number): Promise<ContainerImage[] | undefined> {
+    if (this.images && now - this.images.at < IMAGE_LIST_MAX_AGE_MS) return this.images.list;
+    try {
+      const { images } = await this.o.runtime.listImages({});
+      this.images = { list: nodeImages(images), at: now };
+    } catch (err) {
+      this.log.warn('listing images for the node status failed', { err: errorMessage(err) });
+    }
+    return this.images?.list;
   }
 
   /** Reports the status every interval until `signal` aborts; failures are logged once per streak. */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseThresholdStatements } from '../eviction/thresholds.js';
-import { initialNode, nodeCapacity, nodeStatus, nodeStatusChanged, conditionTransitions, type NodeFacts } from './node-status.js';
+import {
+  initialNode, nodeCapacity, nodeImages, nodeStatus, nodeStatusChanged, conditionTransitions, type NodeFacts,
+} from './node-status.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00Z');
 
@@ -98,6 +100,23 @@ describe('node status', () => {
       ['DiskPressure', 'True', '2024-05-01T10:00:10Z'],
       ['PIDPressure', 'False', '2024-05-01T10:00:20Z'],
     ]);
+  });
+
+  it('images: largest first, digests then tags, at most 5 names and 50 images, nameless images left out', () => {
+    const img = (size: number, tags: string[], digests: string[] = []) => ({ size, repo_tags: tags, repo_digests: digests });
+    assert.deepEqual(nodeImages([
+      img(10, ['local/busybox:1']),
+      img(500, ['local/node:20', 'node:20'], ['local/node@sha256:aa']),
+      img(99, []),
+      img(70, ['a:1', 'a:2', 'a:3', 'a:4', 'a:5', 'a:6']),
+    ]), [
+      { names: ['local/node@sha256:aa', 'local/node:20', 'node:20'], sizeBytes: 500 },
+      { names: ['a:1', 'a:2', 'a:3', 'a:4', 'a:5'], sizeBytes: 70 },
+      { names: ['local/busybox:1'], sizeBytes: 10 },
+    ]);
+    const many = nodeImages(Array.from({ length: 60 }, (_, i) => img(i, [`i:${i}`])));
+    assert.equal(many.length, 50);
+    assert.deepEqual([many[0]!.sizeBytes, many[49]!.sizeBytes], [59, 10]);
   });
 
   it('Ready False with the runtime\'s reason when it is down', () => {

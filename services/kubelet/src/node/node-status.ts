@@ -9,11 +9,14 @@
  *   and kube reservations and the hard eviction thresholds (eviction/allocatable.ts; by
  *   default memory.available 100Mi, nodefs.available 10%);
  * - addresses InternalIP and Hostname; daemonEndpoints.kubeletEndpoint.Port; nodeInfo;
+ * - images: the runtime's images, largest first, at most 50 (upstream nodeStatusMaxImages),
+ *   each named by its repo digests then repo tags, at most 5 names (MaxNamesPerImageInNodeStatus);
  * - conditions MemoryPressure, DiskPressure, PIDPressure (True while the eviction manager
  *   reports them, else False) and Ready (True once the runtime answers), each with
  *   lastHeartbeatTime (now) and lastTransitionTime (kept while the status stays the same).
  */
 import type { Node, NodeCondition, NodeStatus } from '@tskube/api';
+import type { Image } from '../cri/proto.js';
 import { formatKi, jsonEqual, parseQuantity, rfc3339 } from '@tskube/api';
 import type { DeepReadonly } from '@tskube/client';
 import { nodeAllocatable } from '../eviction/allocatable.js';
@@ -108,8 +111,26 @@ function conditionSpecs(health: RuntimeHealth, pressure: readonly PressureCondit
  * The status to report now; lastTransitionTime is kept from `previous` while a condition's
  * status holds. `pressure`: the pressure conditions the eviction manager holds True.
  */
+export type ContainerImage = NonNullable<NodeStatus['images']>[number];
+
+export const MAX_IMAGES_IN_NODE_STATUS = 50;
+export const MAX_NAMES_PER_IMAGE_IN_NODE_STATUS = 5;
+
+/**
+ * `status.images` from the runtime's image list (upstream nodestatus Images setter). An image
+ * with neither digest nor tag (dangling) has no name to report and is left out.
+ */
+export function nodeImages(images: readonly Pick<Image, 'repo_digests' | 'repo_tags' | 'size'>[]): ContainerImage[] {
+  return images
+    .map((i) => ({ names: [...i.repo_digests, ...i.repo_tags].slice(0, MAX_NAMES_PER_IMAGE_IN_NODE_STATUS), sizeBytes: Number(i.size) }))
+    .filter((i) => i.names.length > 0)
+    .sort((a, b) => b.sizeBytes - a.sizeBytes)
+    .slice(0, MAX_IMAGES_IN_NODE_STATUS);
+}
+
 export function nodeStatus(
   f: NodeFacts, health: RuntimeHealth, previous: DeepReadonly<NodeStatus> | undefined, now: number, pressure: readonly PressureCondition[] = [],
+  images?: readonly ContainerImage[],
 ): NodeStatus {
   const at = rfc3339(new Date(now));
   const conditions: NodeCondition[] = conditionSpecs(health, pressure).map((c) => {
@@ -130,6 +151,7 @@ export function nodeStatus(
       { type: 'Hostname', address: f.nodeName },
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: f.kubeletPort } },
+    ...(images ? { images: [...images] } : {}),
     nodeInfo: {
       ...f.nodeInfo,
       kubeletVersion: KUBELET_VERSION,
@@ -140,7 +162,9 @@ export function nodeStatus(
 }
 
 /** The Node to create at registration. */
-export function initialNode(f: NodeFacts, health: RuntimeHealth, now: number, pressure: readonly PressureCondition[] = []): Node {
+export function initialNode(
+  f: NodeFacts, health: RuntimeHealth, now: number, pressure: readonly PressureCondition[] = [], images?: readonly ContainerImage[],
+): Node {
   return {
     apiVersion: 'v1', kind: 'Node',
     metadata: {
@@ -149,7 +173,7 @@ export function initialNode(f: NodeFacts, health: RuntimeHealth, now: number, pr
       annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
     },
     spec: { taints: [{ ...NOT_READY_TAINT }] },
-    status: nodeStatus(f, health, undefined, now, pressure),
+    status: nodeStatus(f, health, undefined, now, pressure, images),
   };
 }
 
