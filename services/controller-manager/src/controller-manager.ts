@@ -73,6 +73,15 @@ export function buildControllerManager(deps: ControllerManagerDeps): ControllerM
     nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodSeconds * 1000,
     nodeStartupGracePeriodMs: config.nodeStartupGracePeriodSeconds * 1000,
     rootCA: deps.rootCA,
+    ...(config.hpa ? {
+      hpa: {
+        syncPeriodMs: config.hpa.syncPeriodSeconds * 1000,
+        downscaleStabilizationMs: config.hpa.downscaleStabilizationSeconds * 1000,
+        tolerance: config.hpa.tolerance,
+        cpuInitializationPeriodMs: config.hpa.cpuInitializationPeriodSeconds * 1000,
+        initialReadinessDelayMs: config.hpa.initialReadinessDelaySeconds * 1000,
+      },
+    } : {}),
   };
   let leading = false;
   let synced = false;

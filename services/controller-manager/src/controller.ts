@@ -23,6 +23,7 @@ import type { Client, EventRecorder, InformerFactory, ReconcileResult as RunResu
 import { WorkQueue, runController } from '@tskube/client';
 import type { Logger } from '@tskube/log';
 import type { ControllerManagerMetrics } from './metrics.js';
+import type { HPASettings } from './podautoscaler/horizontal-controller.js';
 
 /** Tunables every controller may read (from config.ts). */
 export interface ControllerSettings {
@@ -32,6 +33,8 @@ export interface ControllerSettings {
   nodeStartupGracePeriodMs: number;
   /** The cluster CA (PEM) the root-ca-cert-publisher puts in every namespace; unset: it publishes nothing. */
   rootCA?: string;
+  /** horizontal-pod-autoscaler tunables (upstream --horizontal-pod-autoscaler-*); unset ones take upstream's defaults. */
+  hpa?: Partial<HPASettings>;
 }
 
 export interface ControllerContext {

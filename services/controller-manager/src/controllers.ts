@@ -20,6 +20,7 @@ import { replicationControllerController } from './replication/replication-contr
 import { ttlAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 import { rootCACertPublisherController } from './rootcacertpublisher/root-ca-cert-publisher.js';
 import { persistentVolumeBinderController } from './volume/persistentvolume-binder.js';
+import { horizontalPodAutoscalerController } from './podautoscaler/horizontal-controller.js';
 
 export const ALL_CONTROLLERS: readonly Controller[] = [
   replicaSetController,
@@ -39,6 +40,7 @@ export const ALL_CONTROLLERS: readonly Controller[] = [
   ttlAfterFinishedController,
   rootCACertPublisherController,
   persistentVolumeBinderController,
+  horizontalPodAutoscalerController,
 ];
 
 /**

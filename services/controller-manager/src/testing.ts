@@ -4,10 +4,10 @@
  * convergence. Informers deep-freeze their caches, so a controller that writes to a cached
  * object fails its test.
  */
-import { conflict, isObject, jsonEqual, rfc3339, type Namespace } from '@tskube/api';
+import { RESOURCES, conflict, isObject, jsonEqual, labelSelectorString, rfc3339, type LabelSelector, type Namespace } from '@tskube/api';
 import {
   FakeClient, InformerFactory, type ApiObject, type DeepReadonly, type DeleteOptions, type EventRecorder, type EventType,
-  type FakeClientOptions, type RawOptions, type ResourceRef, type WriteOptions,
+  type FakeClientOptions, type GetOptions, type RawOptions, type ResourceRef, type WriteOptions,
 } from '@tskube/client';
 import { nullLogger, type Logger } from '@tskube/log';
 
@@ -19,7 +19,10 @@ const NAMESPACES = { group: '', plural: 'namespaces' };
  * `foregroundDeletion` finalizer (the other one removed), a namespace whose spec.finalizers
  * is not empty is only marked Terminating by DELETE, and PUT …/namespaces/<n>/finalize sets
  * spec.finalizers (removing a terminating namespace once none is left); PUT
- * …/deployments/<n>/status also writes metadata.annotations.
+ * …/deployments/<n>/status also writes metadata.annotations; GET and PUT of the `scale`
+ * subresource of resources that have one (autoscaling/v1 Scale: spec.replicas, status.replicas
+ * and the selector as a string; a PUT changes only spec.replicas, 409 on a stale
+ * resourceVersion).
  */
 export class ApiFakeClient extends FakeClient {
   private readonly clock: () => Date;
@@ -27,6 +30,20 @@ export class ApiFakeClient extends FakeClient {
   constructor(opts: FakeClientOptions = {}) {
     super(opts);
     this.clock = opts.now ?? (() => new Date());
+  }
+
+  override async get(ref: ResourceRef, opts?: GetOptions): Promise<unknown> {
+    if (ref.subresource !== 'scale' || !hasScale(ref)) return super.get(ref, opts);
+    return toScale(await super.get({ ...ref, subresource: undefined }, opts) as ScalableObject);
+  }
+
+  private async updateScale(ref: ResourceRef, obj: unknown, opts?: WriteOptions): Promise<unknown> {
+    const cur = await this.get({ ...ref, subresource: undefined }) as ScalableObject;
+    const scale = (isObject(obj) ? obj : {}) as { metadata?: { resourceVersion?: string }; spec?: { replicas?: number } };
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== cur.metadata?.resourceVersion) throw conflict({ group: ref.rt.group, resource: ref.rt.plural }, ref.name ?? '');
+    const next = { ...cur, spec: { ...cur.spec, replicas: scale.spec?.replicas ?? 0 } };
+    return toScale(await super.update({ ...ref, subresource: undefined }, next, opts) as ScalableObject);
   }
 
   override async delete(ref: ResourceRef, opts?: DeleteOptions): Promise<void> {
@@ -57,6 +74,7 @@ export class ApiFakeClient extends FakeClient {
    * next write; a terminating namespace stays while spec.finalizers is not empty.
    */
   override async update(ref: ResourceRef, obj: unknown, opts?: WriteOptions): Promise<unknown> {
+    if (ref.subresource === 'scale' && hasScale(ref)) return this.updateScale(ref, obj, opts);
     if (ref.rt.plural === 'deployments' && ref.rt.group === 'apps' && ref.subresource === 'status') return this.updateDeploymentStatus(ref, obj, opts);
     if (ref.rt.plural !== 'namespaces' || ref.rt.group || !ref.name) return super.update(ref, obj, opts);
     const cur = await this.get({ ...ref, subresource: undefined }) as Namespace;
@@ -98,6 +116,31 @@ export class ApiFakeClient extends FakeClient {
     if (cur.metadata?.deletionTimestamp && !finalizers.length && !cur.metadata.finalizers?.length) await super.delete(ref);
     return stored as R;
   }
+}
+
+/** A workload with spec.replicas (and a LabelSelector, or an RC's label map, as spec.selector). */
+interface ScalableObject {
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; creationTimestamp?: string };
+  spec?: { replicas?: number; selector?: unknown };
+  status?: { replicas?: number };
+}
+
+function hasScale(ref: ResourceRef): boolean {
+  return RESOURCES.some((r) => r.group === ref.rt.group && r.plural === ref.rt.plural && r.subresources.some((x) => x.name === 'scale'));
+}
+
+function toScale(o: ScalableObject): unknown {
+  const sel = o.spec?.selector;
+  const selector = isObject(sel) && (sel.matchLabels !== undefined || sel.matchExpressions !== undefined)
+    ? labelSelectorString(sel as LabelSelector)
+    : isObject(sel) ? Object.entries(sel).map(([k, v]) => `${k}=${String(v)}`).join(',') : '';
+  const m = o.metadata ?? {};
+  return {
+    apiVersion: 'autoscaling/v1', kind: 'Scale',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, selector },
+  };
 }
 
 export interface RecordedEvent {
