@@ -101,7 +101,8 @@ export function buildControllerManager(deps: ControllerManagerDeps): ControllerM
       client, informers, signal, now, settings, metrics,
       logger: log.child({ controller: c.name }),
       recorder: (component) => {
-        const r = createEventRecorder({ client, component, logger: log, now });
+        // Scaling a Deployment by thousands records an event per pod created: queue, don't drop.
+        const r = createEventRecorder({ client, component, logger: log, now, maxQueued: 10_000 });
         recorders.push(r);
         return r;
       },

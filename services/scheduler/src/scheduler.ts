@@ -97,7 +97,11 @@ export function buildScheduler(deps: SchedulerDeps): Scheduler {
   const metricsRegistry = deps.metrics ?? new MetricsRegistry();
   const identity = deps.identity ?? `${hostname()}_${randomUUID()}`;
 
-  const recorder = createEventRecorder({ client, component: profile.schedulerName, instance: `${profile.schedulerName}-${hostname()}`, logger: log });
+  // A burst of thousands of pending pods means thousands of Scheduled events while the
+  // apiserver is busiest with their bindings: queue them (≈1 KiB each) rather than drop them.
+  const recorder = createEventRecorder({
+    client, component: profile.schedulerName, instance: `${profile.schedulerName}-${hostname()}`, logger: log, maxQueued: 10_000,
+  });
   // Finished pods hold no resources: upstream's scheduler informer leaves them out.
   const factory = new InformerFactory({ client, logger: log });
   const pods = factory.informer(Resources.pods, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' });
