@@ -127,3 +127,74 @@ describe('Docker runtime mapping', () => {
       (e: Error & { codeName?: string }) => e.codeName === 'PERMISSION_DENIED' && e.message === 'pull image "r.example.com/app:1": unauthorized: authentication required');
   });
 });
+
+/**
+ * A dockerode stand-in for the stats calls: listContainers filters by label, and every
+ * container's stats call waits for the next `tick()`, as Docker 20.10 answers even one-shot
+ * stats calls at its stats collector's next (once a second) round.
+ */
+function statsDocker(containers: Array<{ Id: string; Labels: Record<string, string>; State: string }>, frames: Record<string, unknown>) {
+  const pending: Array<{ id: string; resolve: (v: unknown) => void }> = [];
+  let rounds = 0;
+  const docker = {
+    listContainers: async (opts: { filters: { label: string[] } }) =>
+      containers.filter((c) => opts.filters.label.every((l) => { const [k, v] = l.split('='); return c.Labels[k!] === v; }))
+        .map((c) => ({ ...c, Created: 1_700_000_000 })),
+    getContainer: (id: string) => ({
+      stats: () => new Promise((resolve) => { pending.push({ id, resolve }); }),
+      inspect: async () => {
+        const c = containers.find((x) => x.Id === id);
+        if (!c) throw Object.assign(new Error('no such container'), { statusCode: 404 });
+        return { Id: id, State: { Running: c.State === 'running' }, Created: '2025-01-02T03:04:05Z', Config: { Labels: c.Labels } };
+      },
+    }),
+  };
+  return {
+    docker: docker as unknown as Dockerode,
+    pending: () => pending.map((p) => p.id).sort(),
+    rounds: () => rounds,
+    /** Answers every call waiting now, as one collector round. */
+    tick: () => { rounds++; for (const p of pending.splice(0)) p.resolve(frames[p.id]); },
+  };
+}
+
+describe('Docker runtime stats', () => {
+  const frame = (cpu: number, mem: number) => ({ read: '2025-01-02T03:04:05.5Z', cpu_stats: { cpu_usage: { total_usage: cpu } }, memory_stats: { usage: mem, stats: {} } });
+  // Docker's frame for a container it could not read (stopped meanwhile).
+  const empty = { read: '0001-01-01T00:00:00Z', preread: '0001-01-01T00:00:00Z', cpu_stats: { cpu_usage: { total_usage: 0 } }, memory_stats: {} };
+  const sandbox = (id: string, pod: string) => ({ Id: id, State: 'running', Labels: {
+    'tskube.node': 'n', 'io.kubernetes.docker.type': 'podsandbox', 'io.kubernetes.pod.name': pod, 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.uid': `${pod}-uid`,
+  } });
+  const container = (id: string, sb: string, name: string) => ({ Id: id, State: 'running', Labels: {
+    'tskube.node': 'n', 'io.kubernetes.docker.type': 'container', 'io.kubernetes.sandbox.id': sb, 'io.kubernetes.container.name': name,
+  } });
+
+  it('ListPodSandboxStats reads pause and pod containers in one stats round; an empty frame is no reading', async () => {
+    const fake = statsDocker(
+      [sandbox('sa', 'a'), sandbox('sb', 'b'), container('ca', 'sa', 'main'), container('cb1', 'sb', 'main'), container('cb2', 'sb', 'side')],
+      { sa: frame(1, 10), sb: frame(2, 20), ca: frame(100, 1000), cb1: frame(200, 2000), cb2: empty },
+    );
+    const rt = new DockerRuntime({ docker: fake.docker, nodeName: 'n', clusterName: 'c', network: 'net', pauseImage: 'pause', logger: createLogger({ component: 'test', level: 'error' }) });
+    const res = rt.listPodSandboxStats({});
+    for (let i = 0; i < 20 && fake.pending().length < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(fake.pending(), ['ca', 'cb1', 'cb2', 'sa', 'sb'], 'every stats call is made before the first round');
+    fake.tick();
+    const { stats } = await res;
+    assert.equal(fake.rounds(), 1, 'one round answered everything');
+    const b = stats.find((s) => s.attributes?.metadata?.name === 'b');
+    assert.deepEqual(b?.linux?.containers.map((c) => c.attributes?.metadata?.name), ['main'], 'side (empty frame) is left out, not read as zero usage');
+    assert.equal(b?.linux?.cpu?.usage_core_nano_seconds?.value, 202, 'pause + main');
+    assert.equal(stats.find((s) => s.attributes?.metadata?.name === 'a')?.linux?.cpu?.usage_core_nano_seconds?.value, 101);
+  });
+
+  it('PodSandboxStats: one round as well', async () => {
+    const fake = statsDocker([sandbox('sa', 'a'), container('ca', 'sa', 'main')], { sa: frame(1, 10), ca: frame(100, 1000) });
+    const rt = new DockerRuntime({ docker: fake.docker, nodeName: 'n', clusterName: 'c', network: 'net', pauseImage: 'pause', logger: createLogger({ component: 'test', level: 'error' }) });
+    const res = rt.podSandboxStats({ pod_sandbox_id: 'sa' });
+    for (let i = 0; i < 20 && fake.pending().length < 2; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(fake.pending(), ['ca', 'sa']);
+    fake.tick();
+    assert.equal((await res).stats?.linux?.cpu?.usage_core_nano_seconds?.value, 101);
+    assert.equal(fake.rounds(), 1);
+  });
+});

@@ -46,7 +46,7 @@ import {
   nowNanos, parseRfc3339Nano, requireId, validateContainerConfig, validateSandboxConfig,
 } from './semantics.js';
 import { StreamingServer, type StreamIO } from './streaming/server.js';
-import { usageFromDockerStats } from './docker-stats.js';
+import { isEmptyDockerStats, usageFromDockerStats } from './docker-stats.js';
 import {
   containerStatsOf, matchesContainerStatsFilter, matchesSandboxStatsFilter, sandboxStatsOf, sortByCreation, zeroUsage,
   type RawUsage,
@@ -807,10 +807,15 @@ export class DockerRuntime implements ContainerRuntime {
 
   // ---- stats (docker-stats.ts: one-shot readings, working set as cadvisor computes it) ----
 
-  /** One reading of a running container; undefined when it disappeared meanwhile. */
+  /**
+   * One reading of a running container; undefined when it disappeared or stopped meanwhile
+   * (a 404, or Docker's empty frame). Each call waits for the engine's next stats round
+   * (docker-stats.ts), so callers read everything they need concurrently.
+   */
   private async readUsage(id: string): Promise<RawUsage | undefined> {
     try {
-      return usageFromDockerStats(await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true }));
+      const raw: unknown = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+      return isEmptyDockerStats(raw) ? undefined : usageFromDockerStats(raw);
     } catch (err) {
       if (isDockerNotFound(err)) return undefined;
       throw fromDockerError(err, `stats of container "${id}"`);
@@ -846,11 +851,10 @@ export class DockerRuntime implements ContainerRuntime {
     return { stats: (await this.statsOfListed(list)).map((x) => x.stats) };
   }
 
-  /** A sandbox's stats: its pause container's usage plus its running containers'. */
-  private async sandboxStats(sb: { Id: string; Labels?: m.StringMap | null; running: boolean; createdFallback: number },
-    containers: { stats: m.ContainerStats; usage: RawUsage }[]): Promise<m.PodSandboxStats> {
+  /** A sandbox's stats from its pause container's usage (read by the caller) plus its running containers'. */
+  private sandboxStats(sb: { Id: string; Labels?: m.StringMap | null; createdFallback: number }, own: RawUsage | undefined,
+    containers: { stats: m.ContainerStats; usage: RawUsage }[]): m.PodSandboxStats {
     const d = decodeLabels(sb.Labels, sb.createdFallback);
-    const own = sb.running ? await this.readUsage(sb.Id) : undefined;
     const attributes = { id: sb.Id, metadata: this.sandboxMetadata(d.labels, d.attempt), labels: d.labels, annotations: d.annotations };
     return sandboxStatsOf(attributes, own, containers, nowNanos());
   }
@@ -858,23 +862,29 @@ export class DockerRuntime implements ContainerRuntime {
   async podSandboxStats(req: m.PodSandboxStatsRequest): Promise<m.PodSandboxStatsResponse> {
     const info = await this.requireSandbox(req.pod_sandbox_id);
     const containers = (await this.listOwned(TYPE_CONTAINER, { [LABEL_SANDBOX_ID]: info.Id })).filter((c) => c.State === 'running');
-    const stats = await this.sandboxStats(
-      { Id: info.Id, Labels: info.Config.Labels, running: info.State.Running, createdFallback: parseRfc3339Nano(info.Created) },
-      await this.statsOfListed(containers));
-    return { stats };
+    // The pause container and the pod's containers in one round of stats calls.
+    const [own, read] = await Promise.all([info.State.Running ? this.readUsage(info.Id) : undefined, this.statsOfListed(containers)]);
+    return { stats: this.sandboxStats({ Id: info.Id, Labels: info.Config.Labels, createdFallback: parseRfc3339Nano(info.Created) }, own, read) };
   }
 
+  /**
+   * Every ready sandbox with its running containers, oldest first. All stats calls (pause
+   * containers and pods' containers) are made at once: each waits for Docker's next stats
+   * round (up to ~1 s), and the kubelet's summary must answer within the apiserver's scrape
+   * timeout.
+   */
   async listPodSandboxStats(req: m.ListPodSandboxStatsRequest): Promise<m.ListPodSandboxStatsResponse> {
     const sandboxes = (await this.listOwned(TYPE_SANDBOX, req.filter?.label_selector ?? {}))
       .filter((c) => c.State === 'running' && matchesSandboxStatsFilter(req.filter, { id: c.Id, labels: decodeLabels(c.Labels, 0).labels }));
     if (sandboxes.length === 0) return { stats: [] };
-    const all = await this.statsOfListed((await this.listOwned(TYPE_CONTAINER)).filter((c) => c.State === 'running'));
-    const stats = await Promise.all(sandboxes.map(async (sb) => {
+    const running = (await this.listOwned(TYPE_CONTAINER)).filter((c) => c.State === 'running');
+    const [owns, all] = await Promise.all([Promise.all(sandboxes.map((sb) => this.readUsage(sb.Id))), this.statsOfListed(running)]);
+    const stats = sandboxes.map((sb, i) => {
       const d = decodeLabels(sb.Labels, sb.Created * 1e9);
-      const item = await this.sandboxStats({ Id: sb.Id, Labels: sb.Labels, running: true, createdFallback: sb.Created * 1e9 },
+      const item = this.sandboxStats({ Id: sb.Id, Labels: sb.Labels, createdFallback: sb.Created * 1e9 }, owns[i],
         all.filter((c) => c.sandboxId === sb.Id));
       return { item, created_at: d.createdAt, id: sb.Id };
-    }));
+    });
     return { stats: sortByCreation(stats) };
   }
 

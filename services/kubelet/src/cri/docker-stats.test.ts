@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { usageFromDockerStats } from './docker-stats.js';
+import { isEmptyDockerStats, usageFromDockerStats } from './docker-stats.js';
 
 const READ = '2025-01-02T03:04:05.123456789Z';
 const READ_NS = Date.parse('2025-01-02T03:04:05Z') * 1e6 + 123456789;
@@ -31,4 +31,14 @@ test('usageFromDockerStats: working set = usage − inactive file, per cgroup ve
     },
   ];
   for (const c of cases) assert.deepEqual(usageFromDockerStats(c.raw, 99), c.want, c.name);
+});
+
+test('isEmptyDockerStats: Docker\'s frame for a container it could not read is no reading', () => {
+  const cases: [unknown, boolean][] = [
+    [{ read: READ, cpu_stats: { cpu_usage: { total_usage: 5 } } }, false],
+    [{ read: '0001-01-01T00:00:00Z', cpu_stats: { cpu_usage: { total_usage: 0 } }, memory_stats: {} }, true],
+    [{ name: '/x', id: 'abc' }, true],
+    ['', true],
+  ];
+  for (const [raw, want] of cases) assert.equal(isEmptyDockerStats(raw), want, JSON.stringify(raw));
 });

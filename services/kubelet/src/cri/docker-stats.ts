@@ -9,6 +9,13 @@
  * - RSS: `total_rss` (v1) or `anon` (v2); page faults: `pgfault` / `pgmajfault`.
  * - No limit is reported (available_bytes absent): Docker shows the host's memory as the
  *   limit of an unlimited container, which cannot be told apart here.
+ * - Docker answers a container it cannot read (not running, or gone from containerd) with an
+ *   empty frame: zero `read` time and zero figures. That is no reading at all
+ *   ({@link isEmptyDockerStats}); taken as usage it would look like a CPU counter reset to 0.
+ * - Timing (Docker 20.10, API 1.41): even a one-shot call subscribes to the engine's stats
+ *   collector and waits for its next round, which runs once a second. Every call therefore
+ *   takes up to ~1 s, and calls made one after another cost a round each: read what is needed
+ *   concurrently.
  */
 import { nowNanos, parseRfc3339Nano } from './semantics.js';
 import type { RawUsage } from './stats.js';
@@ -19,6 +26,12 @@ function obj(v: unknown): Record<string, unknown> {
 
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** True for Docker's empty frame (zero or missing `read` time): the container could not be read. */
+export function isEmptyDockerStats(raw: unknown): boolean {
+  const read = obj(raw).read;
+  return typeof read !== 'string' || parseRfc3339Nano(read) === 0;
 }
 
 /** Converts one Docker stats reading (its JSON, unchecked) into usage; missing figures read as 0. */

@@ -11,7 +11,16 @@
 import { canonicalQuantity, rfc3339, type KubeObject, type Node, type Pod } from '@tskube/api';
 
 /** The subset of the kubelet Summary API (stats/v1alpha1) read here. */
-export interface SummaryCpu { time?: string; usageNanoCores?: number; usageCoreNanoSeconds?: number }
+export interface SummaryCpu {
+  time?: string;
+  usageNanoCores?: number;
+  usageCoreNanoSeconds?: number;
+  /**
+   * Not on the wire: the window (ms) of a rate the metrics store computed itself from two of
+   * its scrapes (store.ts); absent for the kubelet's own usageNanoCores.
+   */
+  windowMs?: number;
+}
 export interface SummaryMemory { time?: string; workingSetBytes?: number }
 export interface SummaryContainer { name: string; cpu?: SummaryCpu; memory?: SummaryMemory }
 export interface SummaryPod { podRef: { name: string; namespace: string; uid?: string }; containers?: SummaryContainer[] }
@@ -48,7 +57,7 @@ function usageOf(cpu: SummaryCpu | undefined, mem: SummaryMemory | undefined): {
 }
 
 export interface ConvertOptions {
-  /** Reported sample window, ms. */
+  /** Reported sample window (ms) of the kubelet's own rates (a stored rate has its own). */
   windowMs: number;
   /** creationTimestamp of the answer (metrics objects are made per request). */
   now: Date;
@@ -62,7 +71,7 @@ export function nodeMetricsOf(node: Node, s: NodeSummary, o: ConvertOptions): Ku
     kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1',
     metadata: { name: node.metadata?.name ?? '', creationTimestamp: rfc3339(o.now), ...(node.metadata?.labels ? { labels: { ...node.metadata.labels } } : {}) },
     timestamp: s.node.cpu?.time ?? rfc3339(o.now),
-    window: goDuration(o.windowMs),
+    window: goDuration(s.node.cpu?.windowMs ?? o.windowMs),
     usage,
   };
 }
@@ -70,7 +79,7 @@ export function nodeMetricsOf(node: Node, s: NodeSummary, o: ConvertOptions): Ku
 /**
  * PodMetrics of a pod from its node's summary; undefined when the summary has no entry for it
  * (matched by namespace/name, and by UID when both sides have one) or a container lacks figures
- * (metrics-server drops such pods).
+ * (metrics-server drops such pods). The window is the widest of its containers' windows.
  */
 export function podMetricsOf(pod: Pod, s: NodeSummary, o: ConvertOptions): KubeObject | undefined {
   const ns = pod.metadata?.namespace ?? '';
@@ -80,17 +89,19 @@ export function podMetricsOf(pod: Pod, s: NodeSummary, o: ConvertOptions): KubeO
   if (!ps || !ps.containers?.length) return undefined;
   const containers: { name: string; usage: { cpu: string; memory: string } }[] = [];
   let timestamp = '';
+  let windowMs = 0;
   for (const c of [...ps.containers].sort((a, b) => a.name.localeCompare(b.name))) {
     const usage = usageOf(c.cpu, c.memory);
     if (!usage) return undefined;
     containers.push({ name: c.name, usage });
     if ((c.cpu?.time ?? '') > timestamp) timestamp = c.cpu?.time ?? '';
+    windowMs = Math.max(windowMs, c.cpu?.windowMs ?? o.windowMs);
   }
   return {
     kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1',
     metadata: { name, namespace: ns, creationTimestamp: rfc3339(o.now), ...(pod.metadata?.labels ? { labels: { ...pod.metadata.labels } } : {}) },
     timestamp: timestamp || rfc3339(o.now),
-    window: goDuration(o.windowMs),
+    window: goDuration(windowMs),
     containers,
   };
 }

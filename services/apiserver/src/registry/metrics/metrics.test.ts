@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { isApiError, matches, parseSelector, type Node, type Pod, type ResourceDef, RESOURCES } from '@tskube/api';
 import { nullLogger } from '@tskube/log';
 import { systemContext } from '../index.js';
 import { cpuQuantity, goDuration, memoryQuantity, nodeMetricsOf, podMetricsOf, type NodeSummary } from './convert.js';
 import { NodeMetricsRest, PodMetricsRest, type MetricsObjects } from './rest.js';
-import { KubeletSummarySource, type Scrape, type SummarySource } from './source.js';
+import type { Scrape, SummarySource } from './source.js';
 
 test('cpuQuantity / memoryQuantity: canonical quantities as metrics-server writes them', () => {
   const cpu: [number, string][] = [[0, '0'], [12345, '12345n'], [250_000_000, '250m'], [1_500_000, '1500u'], [2e9, '2'], [1234.6, '1235n']];
@@ -107,35 +105,4 @@ test('NodeMetricsRest / PodMetricsRest: list by label selector, get, NotFound wi
   assert.deepEqual(podsRest.table.cells(db, NOW), ['db', '501m', '12Ki', '10s'], 'pod table sums containers');
   assert.deepEqual(podsRest.table.columns.map((c) => c.name), ['Name', 'cpu', 'memory', 'Window']);
   assert.deepEqual(nodesRest.table.cells((await nodesRest.get(ctx(''), 'n1')), NOW), ['n1', '1500m', '2Gi', '10s']);
-});
-
-function response(status: number, body: string): IncomingMessage {
-  return Object.assign(Readable.from([Buffer.from(body)]), { statusCode: status }) as unknown as IncomingMessage;
-}
-
-test('KubeletSummarySource: Ready nodes only, concurrent, failures skipped, cached for the resolution', async () => {
-  let t = 0;
-  const calls: string[] = [];
-  const ready = (name: string, isReady: boolean): Node => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: isReady ? 'True' : 'False' }] } });
-  const src = new KubeletSummarySource({
-    listNodes: async () => [ready('good', true), ready('down', true), ready('bad', true), ready('notready', false)],
-    kubelets: {
-      get: async (n, path) => {
-        calls.push(`${n.metadata?.name} ${path}`);
-        if (n.metadata?.name === 'down') throw new Error('connection refused');
-        if (n.metadata?.name === 'bad') return response(500, 'boom');
-        return response(200, JSON.stringify(summary('good', [])));
-      },
-    },
-    logger: nullLogger(), now: () => t,
-  });
-  const [a, b] = await Promise.all([src.scrape(), src.scrape()]);
-  assert.equal(a, b, 'one scrape in flight');
-  assert.deepEqual([...a.summaries.keys()], ['good']);
-  assert.deepEqual(calls.sort(), ['bad /stats/summary?only_cpu_and_memory=true', 'down /stats/summary?only_cpu_and_memory=true', 'good /stats/summary?only_cpu_and_memory=true']);
-  t = 9_999;
-  assert.equal(await src.scrape(), a, 'cached within the resolution');
-  t = 10_000;
-  assert.notEqual(await src.scrape(), a, 'scraped again after it');
-  assert.equal(calls.length, 6);
 });
