@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, type KubeObject } from '@tskube/api';
-import { MemoryStorage } from '@tskube/storage';
+import { MemoryStorage, StorageError } from '@tskube/storage';
 import { nullLogger } from '@tskube/log';
 import { AdmissionChain } from '../admission/admission.js';
 import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
@@ -133,4 +133,39 @@ test('events expire after their TTL (1 h); other kinds do not', async () => {
   now += 2 * 60 * 1000;
   await assert.rejects(events.get(ctx(), 'e1'), (e) => code(e) === '404 NotFound');
   await reg.store('Pod').get(ctx(), 'stays');
+});
+
+test('create: a generated name that collides is generated again (upstream RetryGenerateName, 8 attempts), then a retryable 409', async () => {
+  /** Memory storage whose next `collisions` creates of generated pod names fail as if the name existed. */
+  class CollidingStorage extends MemoryStorage {
+    collisions = 0;
+    readonly tried: string[] = [];
+    override async create(key: string, obj: KubeObject, opts?: { ttlSeconds?: number }) {
+      if (key.includes('/pods/default/web-')) {
+        this.tried.push(key);
+        if (this.collisions-- > 0) throw new StorageError('KeyExists', key, `key exists: ${key}`);
+      }
+      return super.create(key, obj, opts);
+    }
+  }
+  const storage = new CollidingStorage();
+  let reg!: ApiRegistry;
+  const admission = new AdmissionChain([], [new NamespaceLifecycle(namespaceGetter(() => reg, nullLogger()))]);
+  reg = buildRegistry({ storage, admission, kubelets: new KubeletClient(), logger: nullLogger() });
+  const s = { reg, pods: reg.store('Pod'), rs: reg.store('ReplicaSet', 'apps'), ns: reg.store('Namespace'), storage };
+  await withNamespace(s);
+  storage.collisions = 7;
+  const p = await s.pods.create(ctx(), pod('', { metadata: { generateName: 'web-' } }));
+  assert.equal(storage.tried.length, 8, 'seven collisions, the eighth name is free');
+  assert.equal(new Set(storage.tried).size, 8, 'a new name every attempt');
+  assert.equal(storage.tried.at(-1), `/registry/pods/default/${p.metadata.name}`);
+  storage.tried.length = 0;
+  storage.collisions = 8;
+  await assert.rejects(s.pods.create(ctx(), pod('', { metadata: { generateName: 'web-' } })), (e) =>
+    e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists' && /the server was not able to generate a unique name for the object/.test(e.message)
+    && e.status.details?.retryAfterSeconds === 1);
+  assert.equal(storage.tried.length, 8);
+  storage.collisions = 0;
+  await s.pods.create(ctx(), pod('web-fixed'));
+  await assert.rejects(s.pods.create(ctx(), pod('web-fixed')), (e) => code(e) === '409 AlreadyExists', 'an explicit name is never regenerated');
 });

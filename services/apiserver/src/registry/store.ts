@@ -46,6 +46,9 @@ export interface StoreOptions {
 /** Characters upstream's SimpleNameGenerator draws from (no vowels: no accidental words). */
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** Upstream maxNameGenerationCreateAttempts. */
+export const MAX_NAME_GENERATION_CREATE_ATTEMPTS = 8;
+
 export function generateName(base: string): string {
   const trimmed = base.length > 58 ? base.slice(0, 58) : base;
   let s = '';
@@ -256,7 +259,24 @@ export class Store implements Getter, Lister, Creater, Updater, Deleter, Collect
 
   // ---- create -------------------------------------------------------------------------
 
+  /**
+   * Creates `input`. A name made from `metadata.generateName` that collides with an existing
+   * object is generated again and the whole create (admission included) retried, up to 8
+   * attempts in all (upstream RetryGenerateName, GA in 1.32: at tens of thousands of pods a
+   * 5-character suffix collides now and then); after the last the client gets the retryable 409.
+   */
   async create(ctx: RequestContext, input: KubeObject): Promise<StoredObject> {
+    const generated = !input.metadata?.name && !!input.metadata?.generateName;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createOnce(ctx, input);
+      } catch (e) {
+        if (!generated || attempt >= MAX_NAME_GENERATION_CREATE_ATTEMPTS || !(e instanceof ApiError) || e.status.reason !== 'AlreadyExists') throw e;
+      }
+    }
+  }
+
+  private async createOnce(ctx: RequestContext, input: KubeObject): Promise<StoredObject> {
     const obj = deepCopy(input);
     const meta = mutableMeta(obj);
     this.checkNamespace(ctx, obj);
