@@ -47,6 +47,7 @@ import {
 } from './semantics.js';
 import { StreamingServer, type StreamIO } from './streaming/server.js';
 import { isEmptyDockerStats, usageFromDockerStats } from './docker-stats.js';
+import { PullProgress, type PullMessage } from './pull-progress.js';
 import {
   containerStatsOf, matchesContainerStatsFilter, matchesSandboxStatsFilter, sandboxStatsOf, sortByCreation, zeroUsage,
   type RawUsage,
@@ -73,6 +74,8 @@ export interface DockerRuntimeOptions {
   streamingAddress?: string;
 }
 
+/** How often a running image pull logs its progress. */
+const PULL_PROGRESS_LOG_MS = 5000;
 const LABEL_TYPE = 'io.kubernetes.docker.type';
 const LABEL_SANDBOX_ID = 'io.kubernetes.sandbox.id';
 const LABEL_ATTEMPT = 'tskube.attempt';
@@ -1132,8 +1135,17 @@ export class DockerRuntime implements ContainerRuntime {
     const authconfig = dockerAuthConfig(req.auth);
     try {
       const stream = await this.docker.pull(ref, authconfig ? { authconfig } : {});
+      // A long pull shows its progress in the runtime's log every 5 s.
+      const progress = new PullProgress();
+      const started = Date.now();
+      let loggedAt = started;
       await new Promise<void>((resolvePull, reject) => {
-        this.docker.modem.followProgress(stream, (err: unknown) => (err ? reject(err) : resolvePull()));
+        this.docker.modem.followProgress(stream, (err: unknown) => (err ? reject(err) : resolvePull()), (m: PullMessage) => {
+          progress.add(m);
+          if (Date.now() - loggedAt < PULL_PROGRESS_LOG_MS) return;
+          loggedAt = Date.now();
+          this.log.info('image pull progress', { image: ref, elapsedMs: loggedAt - started, ...progress.summary() });
+        });
       });
     } catch (err) {
       throw fromPullError(err, ref);
