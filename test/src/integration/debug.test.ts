@@ -12,21 +12,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
+import { Resources, type Client } from '@tskube/client';
+import { POD_IMAGE, scopeContainers } from '../support/docker.js';
 import { credsFromKubeconfig, request, type Creds } from '../support/http.js';
 import { eventually, Kubectl } from '../support/kubectl.js';
-
-const log = createLogger({ component: 'debug-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
+import { NS, startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 const POD_PATH = `/api/v1/namespaces/${NS}/pods`;
 
 function requireScript(): void {
@@ -61,69 +55,31 @@ function underPty(cmd: string, steps: Array<[RegExp, string]>, timeoutMs = 30_00
 }
 
 describe('kubectl debug: ephemeral containers, node debugging, --copy-to (kubectl 1.32, Docker)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let docker: DockerRuntime | undefined;
-  let runtime: RuntimeClient | undefined;
+  let stack: KubeletStack;
   let admin: Client;
-  let kubeletClient: Client;
   let creds: Creds;
   let nodeName: string;
-  let stopKubelet: (() => Promise<void>) | undefined;
   let k: Kubectl;
 
   const getPod = (name: string): Promise<Pod> => admin.resource(Resources.pods).get(NS, name);
   /** The Docker container of a pod's container (by the kubelet's labels). */
   const dockerContainer = async (pod: string, container: string) => {
-    const [c] = await scopeContainers(scope!, { 'io.kubernetes.pod.name': pod, 'io.kubernetes.container.name': container });
+    const [c] = await scopeContainers(stack.scope, { 'io.kubernetes.pod.name': pod, 'io.kubernetes.container.name': container });
     assert.ok(c, `no Docker container for ${pod}/${container}`);
-    return scope!.docker.getContainer(c.Id).inspect();
+    return stack.scope.docker.getContainer(c.Id).inspect();
   };
 
   before(async () => {
     requireScript();
-    scope = await makeScope('debug-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    creds = credsFromKubeconfig(api.kubeconfig);
-    dir = mkdtempSync(join(tmpdir(), 'tskube-debug-it-'));
-    docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'debug-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca);
-    const kubelet = buildKubelet({
-      // a root dir: pod volumes (the node debugging pod's hostPath) are set up
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false, rootDir: join(dir, 'root') },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stopKubelet = async () => { ac.abort(); await run; };
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
-    await admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: NS },
-      spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }] },
-    });
-    await eventually('box Running', async () => (await getPod('box')).status?.phase === 'Running', 30_000, 200);
+    // a root dir: pod volumes (the node debugging pod's hostPath) are set up
+    stack = await startKubeletStack({ name: 'debug-it', rootDir: true });
+    ({ admin, nodeName, kubectl: k } = stack);
+    creds = credsFromKubeconfig(stack.api.kubeconfig);
+    await stack.createRunningPod('box');
   });
 
   after(async () => {
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    await docker?.close();
-    admin?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('discovery lists pods/ephemeralcontainers (get, patch, update; kind Pod)', async () => {
@@ -133,7 +89,7 @@ describe('kubectl debug: ephemeral containers, node debugging, --copy-to (kubect
   });
 
   it('debug -it --target=main: ps in the ephemeral container sees the target\'s process; exit ends kubectl', async () => {
-    const cmd = `${k.bin} --kubeconfig ${api!.kubeconfig} --cache-dir ${join(dir!, 'cache-it')} debug -it box --image=${POD_IMAGE} --target=main --container=dbg-it -- sh`;
+    const cmd = `${k.bin} --kubeconfig ${stack.api.kubeconfig} --cache-dir ${join(stack.dir, 'cache-it')} debug -it box --image=${POD_IMAGE} --target=main --container=dbg-it -- sh`;
     // busybox's prompt is "/ # " (followed by an erase-line sequence)
     const r = await underPty(cmd, [[/\/ # /, 'ps\r'], [/COMMAND[\s\S]*\/ # /, 'exit 0\r']]);
     assert.equal(r.code, 0, r.out);
@@ -159,7 +115,7 @@ describe('kubectl debug: ephemeral containers, node debugging, --copy-to (kubect
       (await getPod('box')).status?.ephemeralContainerStatuses?.find((c) => c.name === 'hello')?.state?.terminated?.exitCode === 3, 15_000, 200);
     assert.equal(await k.ok(['logs', 'box', '-c', 'hello']), 'hi from debug\n');
     // never restarted: one Docker container for it
-    assert.equal((await scopeContainers(scope!, { 'io.kubernetes.pod.name': 'box', 'io.kubernetes.container.name': 'hello' })).length, 1);
+    assert.equal((await scopeContainers(stack.scope, { 'io.kubernetes.pod.name': 'box', 'io.kubernetes.container.name': 'hello' })).length, 1);
     const bad = await k.run(['debug', 'box', `--image=${POD_IMAGE}`, '--target=nosuch', '--', 'true']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /The Pod "box" is invalid: spec\.ephemeralContainers\[\d+\]\.targetContainerName: Not found: "nosuch"/, bad.stderr);
@@ -208,7 +164,7 @@ describe('kubectl debug: ephemeral containers, node debugging, --copy-to (kubect
   });
 
   it('debug node/<node>: a hostNetwork/hostPID/hostIPC pod on the node with its / at /host', async () => {
-    const marker = join(dir!, 'node-marker');
+    const marker = join(stack.dir, 'node-marker');
     writeFileSync(marker, 'seen from the node\n');
     const input = `cat /host${marker}; cat /proc/1/comm; exit 0\n`;
     const r = await k.run(['debug', `node/${nodeName}`, '-i', `--image=${POD_IMAGE}`, '--', 'sh'], { input, timeoutMs: 45_000 });

@@ -20,24 +20,16 @@
  * container carries tskube.cluster=<scope> and is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseQuantity, type Node, type Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import {
-  buildKubelet, canonicalQuantity, connectRuntime, DockerRuntime, parseThresholdConfig, serveRuntime, type RuntimeClient, type RuntimeServer,
-} from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { Resources, type Client } from '@tskube/client';
+import { canonicalQuantity, parseThresholdConfig } from '@tskube/kubelet';
+import { POD_IMAGE } from '../support/docker.js';
 import { eventually, Kubectl } from '../support/kubectl.js';
-import type { ControllerManager } from '@tskube/controller-manager';
-
-const log = createLogger({ component: 'eviction-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
+import { NS, startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 const Mi = 2 ** 20;
 const Gi = 2 ** 30;
 /** Pressure starts this far below the free space measured at the start. */
@@ -47,20 +39,12 @@ const WRITE_MI = 1536;
 const TRANSITION_MS = 10_000;
 
 describe('node allocatable and disk-pressure eviction (Docker, kubectl 1.32)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let docker: DockerRuntime | undefined;
-  let runtime: RuntimeClient | undefined;
-  let cm: RunningComponent<ControllerManager> | undefined;
+  let stack: KubeletStack;
   let admin: Client;
-  let kubeletClient: Client;
   let nodeName: string;
   let rootDir: string;
   let thresholdText: string;
   let capacityBytes: number;
-  let stopKubelet: (() => Promise<void>) | undefined;
   let k: Kubectl;
 
   const pods = () => admin.resource(Resources.pods);
@@ -69,28 +53,17 @@ describe('node allocatable and disk-pressure eviction (Docker, kubectl 1.32)', (
   const hasTaint = async (key: string): Promise<boolean> => ((await node()).spec?.taints ?? []).some((t) => t.key === key && t.effect === 'NoSchedule');
 
   before(async () => {
-    scope = await makeScope('eviction-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-eviction-it-'));
-    rootDir = join(dir, 'root');
-    // the kubelet's nodefs is the filesystem of its root directory (its parent, until made)
-    const fs = statfsSync(dir);
+    // the kubelet's nodefs is the filesystem of its root directory: <stack dir>/root, and the
+    // stack makes its directory in tmpdir(), so (until the root is made) tmpdir()'s filesystem
+    const fs = statfsSync(tmpdir());
     capacityBytes = fs.blocks * fs.bsize;
     const available = fs.bavail * fs.bsize;
     if (available < WRITE_MI * Mi + 2 * Gi) throw new Error(`the test needs ${WRITE_MI}Mi + 2Gi free under ${tmpdir()}, has ${Math.floor(available / Mi)}Mi`);
     thresholdText = canonicalQuantity(`${Math.floor((available - MARGIN) / Mi)}Mi`);
 
-    docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'eviction-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca);
-    const kubelet = buildKubelet({
+    stack = await startKubeletStack({
+      name: 'eviction-it', rootDir: true,
       settings: {
-        nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false, rootDir,
         systemReserved: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '1Gi', pid: '1000' },
         kubeReserved: { cpu: '50m', memory: '128Mi' },
         eviction: {
@@ -98,31 +71,17 @@ describe('node allocatable and disk-pressure eviction (Docker, kubectl 1.32)', (
           pressureTransitionPeriodMs: TRANSITION_MS, maxPodGracePeriodSeconds: 0, monitoringIntervalMs: 1000,
         },
       },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca }, evictionStats: 'host',
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 1000, syncErrorBackoffMs: 1000 },
+      deps: { evictionStats: 'host' },
+      timing: { nodeStatusIntervalMs: 1000 },
+      controllerManager: { controllers: ['node-lifecycle-controller'] },
     });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stopKubelet = async () => { ac.abort(); await run; };
-    cm = await startControllerManager(api, { controllers: ['node-lifecycle-controller'] });
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
-    await admin.resource(Resources.serviceAccounts).create(NS, {
-      apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS }, automountServiceAccountToken: false,
-    }).catch((err: unknown) => { if (!(err instanceof Error && /already exists/.test(err.message))) throw err; });
+    ({ admin, nodeName, kubectl: k } = stack);
+    rootDir = stack.rootDir!;
+    await stack.ensureDefaultServiceAccount();
   });
 
   after(async () => {
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    await cm?.stop();
-    runtime?.close();
-    await service?.close();
-    await docker?.close();
-    admin?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('allocatable = capacity − system reserved − kube reserved − hard eviction thresholds', async () => {

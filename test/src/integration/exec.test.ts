@@ -15,22 +15,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import {
-  buildKubelet, connectRuntime, DockerRuntime, exitCodeOf, serveRuntime, StreamSession, type RuntimeClient, type RuntimeServer,
-} from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { loadKubeconfig, Resources, type Client } from '@tskube/client';
+import { exitCodeOf, StreamSession } from '@tskube/kubelet';
+import { POD_IMAGE } from '../support/docker.js';
 import { eventually, Kubectl, startPortForward } from '../support/kubectl.js';
-
-const log = createLogger({ component: 'exec-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
+import { NS, startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 
 function requireScript(): string {
   try {
@@ -41,63 +34,23 @@ function requireScript(): string {
 }
 
 describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docker)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let docker: DockerRuntime | undefined;
-  let runtime: RuntimeClient | undefined;
+  let stack: KubeletStack;
   let admin: Client;
-  let kubeletClient: Client;
   let nodeName: string;
-  let stopKubelet: (() => Promise<void>) | undefined;
   let k: Kubectl;
 
   before(async () => {
     requireScript();
-    scope = await makeScope('exec-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-exec-it-'));
-    docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'exec-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca);
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stopKubelet = async () => { ac.abort(); await run; };
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    stack = await startKubeletStack({ name: 'exec-it' });
+    ({ admin, nodeName, kubectl: k } = stack);
     // No controller-manager here: the "default" account the ServiceAccount admission wants is
     // made by hand, without token automount (nothing publishes kube-root-ca.crt either).
-    await admin.resource(Resources.serviceAccounts).create(NS, {
-      apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS }, automountServiceAccountToken: false,
-    }).catch((err: unknown) => { if (!(err instanceof Error && /already exists/.test(err.message))) throw err; });
-    await admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box', namespace: NS },
-      spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }] },
-    });
-    await eventually('box Running', async () => (await admin.resource(Resources.pods).get(NS, 'box')).status?.phase === 'Running', 30_000, 200);
+    await stack.ensureDefaultServiceAccount();
+    await stack.createRunningPod('box');
   });
 
   after(async () => {
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    await docker?.close();
-    admin?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('exec -- echo hi', async () => {
@@ -147,7 +100,7 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   });
 
   it('exec -it with a pty (script): interactive sh, exit code of the shell', async () => {
-    const cmd = `${k.bin} --kubeconfig ${api!.kubeconfig} exec -it box -- sh`;
+    const cmd = `${k.bin} --kubeconfig ${stack.api.kubeconfig} exec -it box -- sh`;
     const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
       const child = execFile('script', ['-qefc', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
         resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout });
@@ -161,9 +114,9 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   });
 
   it('a tty session over WebSocket through the apiserver: resize reaches the terminal, pings are answered', async () => {
-    const kc = loadKubeconfig(api!.kubeconfig);
+    const kc = loadKubeconfig(stack.api.kubeconfig);
     const q = new URLSearchParams([['command', 'sh'], ['stdin', 'true'], ['stdout', 'true'], ['tty', 'true']]);
-    const s = StreamSession.open(`${api!.url}/api/v1/namespaces/${NS}/pods/box/exec?${q}`, {
+    const s = StreamSession.open(`${stack.api.url}/api/v1/namespaces/${NS}/pods/box/exec?${q}`, {
       ws: { ...(kc.cert ? { cert: kc.cert } : {}), ...(kc.key ? { key: kc.key } : {}), ...(kc.ca ? { ca: kc.ca } : {}) },
     });
     await s.opened;
@@ -181,8 +134,8 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   });
 
   it('cp a file into the pod and back out (tar over exec)', async () => {
-    const local = join(dir!, 'payload.txt');
-    const back = join(dir!, 'back.txt');
+    const local = join(stack.dir, 'payload.txt');
+    const back = join(stack.dir, 'back.txt');
     const content = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n');
     writeFileSync(local, content);
     const into = await k.run(['cp', local, 'box:/tmp/payload.txt']);
@@ -194,14 +147,9 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   });
 
   it('attach streams the running container output', async () => {
-    await admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'talker', namespace: NS },
-      spec: {
-        nodeName, terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done'] }],
-      },
+    await stack.createRunningPod('talker', {
+      containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done'] }],
     });
-    await eventually('talker Running', async () => (await admin.resource(Resources.pods).get(NS, 'talker')).status?.phase === 'Running', 30_000, 200);
     await new Promise((r) => setTimeout(r, 2500)); // so "tick 0" is history by the time kubectl attaches
     const r = await k.run(['attach', 'talker'], { timeoutMs: 4000 });
     assert.match(r.stdout, /tick \d+\n/, `stdout ${JSON.stringify(r.stdout)} stderr ${r.stderr}`);
@@ -225,7 +173,7 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   /** Runs `kubectl port-forward` until it prints its local port, fetches `/` twice, then stops it. */
   async function portForwardFetch(kubectl: Kubectl, pod: string): Promise<string[]> {
     // -v=4 shows client-go's "fallback to secondary dialer" if the WebSocket tunnel is refused.
-    const pf = await startPortForward(kubectl.bin, ['--kubeconfig', api!.kubeconfig, 'port-forward', `pod/${pod}`, ':8080', '-v=4'], 8080);
+    const pf = await startPortForward(kubectl.bin, ['--kubeconfig', stack.api.kubeconfig, 'port-forward', `pod/${pod}`, ':8080', '-v=4'], 8080);
     try {
       const port = pf.port;
       const bodies: string[] = [];
@@ -241,24 +189,19 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   }
 
   it('port-forward fetches from an HTTP server in the pod (WebSocket-tunnelled SPDY, kubectl 1.32)', async () => {
-    await admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: NS },
-      spec: {
-        nodeName, terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'mkdir -p /www && echo hello-pf > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
-      },
+    await stack.createRunningPod('web', {
+      containers: [{ name: 'main', image: POD_IMAGE, command: ['sh', '-c', 'mkdir -p /www && echo hello-pf > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
     });
-    await eventually('web Running', async () => (await admin.resource(Resources.pods).get(NS, 'web')).status?.phase === 'Running', 30_000, 200);
     assert.deepEqual(await portForwardFetch(k, 'web'), ['200 hello-pf\n', '200 hello-pf\n']);
   });
 
   it('port-forward over native SPDY/3.1 (kubectl 1.28)', async () => {
-    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    const old = new Kubectl(stack.api.kubeconfig, undefined, '1.28');
     assert.deepEqual(await portForwardFetch(old, 'web'), ['200 hello-pf\n', '200 hello-pf\n']);
   });
 
   it('kubectl 1.28 over SPDY/3.1 (v4.channel.k8s.io): exec, -i to cat, exit codes and stderr, cp both ways', async () => {
-    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    const old = new Kubectl(stack.api.kubeconfig, undefined, '1.28');
     const hi = await old.run(['exec', 'box', '--', 'echo', 'hi']);
     assert.deepEqual({ code: hi.code, stdout: hi.stdout }, { code: 0, stdout: 'hi\n' }, hi.stderr);
     const input = 'spdy\n'.repeat(20_000);
@@ -267,8 +210,8 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
     assert.equal(cat.stdout, input);
     const fail = await old.run(['exec', 'box', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     assert.deepEqual([fail.code, fail.stdout, fail.stderr], [3, 'out\n', 'err\ncommand terminated with exit code 3\n']);
-    const local = join(dir!, 'spdy.txt');
-    const back = join(dir!, 'spdy-back.txt');
+    const local = join(stack.dir, 'spdy.txt');
+    const back = join(stack.dir, 'spdy-back.txt');
     const content = Array.from({ length: 3000 }, (_, i) => `spdy ${i}`).join('\n');
     writeFileSync(local, content);
     const into = await old.run(['cp', local, 'box:/tmp/spdy.txt']);
@@ -279,9 +222,9 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   });
 
   it('kubectl 1.28 over SPDY/3.1: exec -it under a pty (resize stream, exit code), attach', async () => {
-    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    const old = new Kubectl(stack.api.kubeconfig, undefined, '1.28');
     // The pty `script` makes has no size until told; kubectl then sends 30x100 on the resize stream.
-    const cmd = `stty rows 30 cols 100; ${old.bin} --kubeconfig ${api!.kubeconfig} exec -it box -- sh`;
+    const cmd = `stty rows 30 cols 100; ${old.bin} --kubeconfig ${stack.api.kubeconfig} exec -it box -- sh`;
     const tty = await new Promise<{ code: number; stdout: string }>((resolve) => {
       const child = execFile('script', ['-qefc', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
         resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout });
@@ -297,7 +240,7 @@ describe('exec, attach, cp and run -i through the apiserver (kubectl 1.32, Docke
   });
 
   it('kubectl 1.28: run -i --rm over SPDY attach', async () => {
-    const old = new Kubectl(api!.kubeconfig, undefined, '1.28');
+    const old = new Kubectl(stack.api.kubeconfig, undefined, '1.28');
     const overrides = JSON.stringify({ apiVersion: 'v1', spec: { nodeName, terminationGracePeriodSeconds: 1 } });
     const r = await old.run([
       'run', 'once-spdy', '-i', '--rm', '--restart=Never', `--image=${POD_IMAGE}`, `--overrides=${overrides}`,

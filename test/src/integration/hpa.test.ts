@@ -17,33 +17,15 @@
  * Set TSKUBE_HPA_IT_TRANSCRIPT=1 to print the kubectl transcripts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import { buildControllerManager } from '@tskube/controller-manager';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { testLogger } from '../support/control-plane.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { Resources, type Client } from '@tskube/client';
+import { POD_IMAGE } from '../support/docker.js';
 import { eventually, Kubectl } from '../support/kubectl.js';
-
-const log = createLogger({ component: 'hpa-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
+import { NS, startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 
 describe('horizontal-pod-autoscaler: kubectl autoscale scales a CPU-bound Deployment up and back down', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
-  let admin: Client | undefined;
-  let kubeletClient: Client | undefined;
-  let cmClient: Client | undefined;
-  let stopKubelet: (() => Promise<void>) | undefined;
-  let stopCM: (() => Promise<void>) | undefined;
+  let stack: KubeletStack;
+  let admin: Client;
   let nodeName: string;
   let kubectl: Kubectl;
   const transcript: string[] = [];
@@ -54,69 +36,29 @@ describe('horizontal-pod-autoscaler: kubectl autoscale scales a CPU-bound Deploy
     return out;
   }
 
-  const replicas = async () => (await admin!.resource(Resources.deployments).get(NS, 'web')).spec?.replicas;
+  const replicas = async () => (await admin.resource(Resources.deployments).get(NS, 'web')).spec?.replicas;
 
   before(async () => {
-    scope = await makeScope('hpa-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    kubectl = new Kubectl(api.kubeconfig, undefined, '1.32');
-    dir = mkdtempSync(join(tmpdir(), 'tskube-hpa-it-'));
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'hpa-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca, 'the kubelet kubeconfig has a client certificate and the CA');
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
-    });
-    const kac = new AbortController();
-    const krun = kubelet.start(kac.signal);
-    await kubelet.ready();
-    stopKubelet = async () => { kac.abort(); await krun; };
-
-    // the controller-manager as startControllerManager builds it, with shortened HPA periods
-    cmClient = createClientFromKubeconfig(api.kubeconfigs.controllerManager, { component: 'controller-manager' });
-    const cm = buildControllerManager({
-      client: cmClient, logger: testLogger('controller-manager'),
-      config: {
-        kubeconfig: api.kubeconfigs.controllerManager, healthPort: 0, logLevel: 'info', leaderElect: false,
-        nodeMonitorGracePeriodSeconds: 40, nodeStartupGracePeriodSeconds: 60,
+    stack = await startKubeletStack({
+      name: 'hpa-it',
+      // shortened HPA periods
+      controllerManager: {
+        leaderElect: false,
         controllers: ['deployment-controller', 'replicaset-controller', 'horizontal-pod-autoscaler-controller'],
         hpa: { syncPeriodSeconds: 5, downscaleStabilizationSeconds: 10, tolerance: 0.1, cpuInitializationPeriodSeconds: 300, initialReadinessDelaySeconds: 30 },
       },
     });
-    const cac = new AbortController();
-    const crun = cm.start(cac.signal);
-    await eventually('controller-manager ready', async () => cm.isReady(), 30_000, 100);
-    stopCM = async () => { cac.abort(); await crun; };
-
-    await eventually('Ready node', async () => {
-      const n = await admin!.resource(Resources.nodes).get(nodeName);
-      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    }, 30_000, 200);
+    ({ admin, nodeName, kubectl } = stack);
+    await stack.waitForNodeReady();
   });
 
   after(async () => {
     if (process.env.TSKUBE_HPA_IT_TRANSCRIPT) process.stdout.write(`${transcript.join('\n')}\n`);
-    await stopCM?.().catch((err: unknown) => log.error('stopping the controller-manager failed', { err: String(err) }));
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    admin?.close();
-    kubeletClient?.close();
-    cmClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('scales to 3 while the pods burn CPU, and back to 1 once they stop', async () => {
-    await admin!.resource(Resources.deployments).create(NS, {
+    await admin.resource(Resources.deployments).create(NS, {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS },
       spec: {
         replicas: 1, selector: { matchLabels: { app: 'web' } },
@@ -134,7 +76,7 @@ describe('horizontal-pod-autoscaler: kubectl autoscale scales a CPU-bound Deploy
       },
     });
     await eventually('the first pod Running', async () => {
-      const pods = (await admin!.resource(Resources.pods).list({ namespace: NS, labelSelector: 'app=web' })).items;
+      const pods = (await admin.resource(Resources.pods).list({ namespace: NS, labelSelector: 'app=web' })).items;
       return pods.some((p) => p.status?.phase === 'Running');
     }, 60_000, 500);
 
@@ -161,10 +103,10 @@ describe('horizontal-pod-autoscaler: kubectl autoscale scales a CPU-bound Deploy
 
     // end the burn in every pod
     await eventually('3 running pods', async () => {
-      const ps = (await admin!.resource(Resources.pods).list({ namespace: NS, labelSelector: 'app=web' })).items;
+      const ps = (await admin.resource(Resources.pods).list({ namespace: NS, labelSelector: 'app=web' })).items;
       return ps.filter((p) => p.status?.phase === 'Running').length === 3;
     }, 60_000, 500);
-    for (const p of (await admin!.resource(Resources.pods).list({ namespace: NS, labelSelector: 'app=web' })).items) {
+    for (const p of (await admin.resource(Resources.pods).list({ namespace: NS, labelSelector: 'app=web' })).items) {
       await k(['exec', p.metadata!.name!, '--', 'touch', '/tmp/stop']);
     }
 

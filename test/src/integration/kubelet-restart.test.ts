@@ -17,49 +17,25 @@
  * the network and the processes are removed in `after`, also on failure.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isApiError, type Pod } from '@tskube/api';
-import { createClientFromKubeconfig, Resources, type Client } from '@tskube/client';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
+import { Resources, type Client } from '@tskube/client';
+import { PAUSE_IMAGE, scopeContainers } from '../support/docker.js';
+import { NS, startApiStack, waitFor, type ApiStack } from '../support/kubelet-stack.js';
 import { alive, NodeProcess } from '../support/node-process.js';
-import { removeKubeletDir } from '../support/mounts.js';
-
-const NS = 'default';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 describe('restart safety: kill -9 of the kubelet, the runtime, the whole node', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
+  let stack: ApiStack;
   let node: NodeProcess | undefined;
   let admin: Client;
   let nodeName: string;
 
   before(async () => {
-    scope = await makeScope('restart-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-restart-it-'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'restart-it' });
-    node = new NodeProcess({
+    stack = await startApiStack({ name: 'restart-it' });
+    ({ admin, nodeName } = stack);
+    const { api, scope, dir } = stack;
+    const n = new NodeProcess({
       env: {
         TSKUBE_KUBECONFIG: api.kubeconfigs.kubelet, TSKUBE_NODE_NAME: nodeName, TSKUBE_NODE_IP: '127.0.0.1',
         TSKUBE_KUBELET_BIND_ADDRESS: '127.0.0.1', TSKUBE_KUBELET_PORT: '0', TSKUBE_HEALTH_PORT: '0', TSKUBE_RUNTIME_HEALTH_PORT: '0',
@@ -68,40 +44,27 @@ describe('restart safety: kill -9 of the kubelet, the runtime, the whole node', 
         TSKUBE_SHUTDOWN_REMOVE_PODS: 'false', TSKUBE_LOG_LEVEL: 'info',
       },
     });
-    node.start();
-    await waitFor('node Ready', async () => {
-      const n = await admin.resource(Resources.nodes).get(nodeName);
-      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    }, 30_000);
+    node = n;
+    // the processes go before the scope's containers and the directory
+    stack.defer(() => n.destroy());
+    n.start();
+    await stack.waitForNodeReady();
   });
 
   after(async () => {
     if (node && process.env.TSKUBE_TEST_DUMP_LOGS) process.stderr.write(`${node.tail(200)}\n`);
-    await node?.destroy();
-    admin?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    // unmounts the tmpfs of memory-backed volumes the stopped kubelet left, then removes
-    if (dir) removeKubeletDir(dir);
+    await stack?.stop();
   });
 
-  async function createPod(name: string): Promise<Pod> {
-    return admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
-      spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }] },
-    });
-  }
+  const createPod = (name: string): Promise<Pod> => stack.createPod(name);
 
   async function running(name: string): Promise<Pod> {
-    return waitFor(`${name} Running`, async () => {
-      const p = await admin.resource(Resources.pods).get(NS, name);
-      return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
-    }, 30_000);
+    return stack.waitForPod(name, 'Running', (p) => p.status?.phase === 'Running' && !!p.status.containerStatuses?.[0]?.state?.running);
   }
 
   /** IDs of the pod's sandbox and containers in Docker, sorted. */
   async function dockerIds(uid: string): Promise<string[]> {
-    return (await scopeContainers(scope!, { 'io.kubernetes.pod.uid': uid })).map((c) => c.Id).sort();
+    return (await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': uid })).map((c) => c.Id).sort();
   }
 
   /** The pod must stay exactly as it was: same Docker objects, Running, restartCount 0, same containerID. */
@@ -168,7 +131,7 @@ describe('restart safety: kill -9 of the kubelet, the runtime, the whole node', 
     await new Promise((r) => setTimeout(r, 3000));
     await assertAdopted(keep, ids);
     await assertAdopted(other, otherIds);
-    const all = await scopeContainers(scope!);
+    const all = await scopeContainers(stack.scope);
     assert.equal(all.length, 4, `two pods × (sandbox + container), nothing else: ${all.map((c) => c.Names[0]).join(', ')}`);
     await admin.resource(Resources.pods).delete(NS, 'keep');
     await waitFor('keep removed by the new kubelet', async () => {

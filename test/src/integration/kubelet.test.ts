@@ -10,94 +10,29 @@
  * tskube.cluster=<scope>; they and the network are removed in `after`, also on failure.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isApiError, type Event, type Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import {
-  buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type KubeletEndpoints, type RuntimeClient, type RuntimeServer,
-} from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
-
-const log = createLogger({ component: 'kubelet-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { Resources, type Client } from '@tskube/client';
+import { POD_IMAGE, scopeContainers } from '../support/docker.js';
+import { NS, startKubeletStack, waitFor, type KubeletStack } from '../support/kubelet-stack.js';
 
 describe('kubelet with the real apiserver and Docker', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
+  let stack: KubeletStack;
   let admin: Client;
-  let kubeletClient: Client;
   let nodeName: string;
-  let stopKubelet: (() => Promise<void>) | undefined;
-  let endpoints: KubeletEndpoints;
-
-  async function startKubelet(): Promise<void> {
-    const kc = loadKubeconfig(api!.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca, 'the kubelet kubeconfig has a client certificate and the CA');
-    const kubelet = buildKubelet({
-      settings: {
-        nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false,
-      },
-      client: kubeletClient, runtime: runtime!, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    endpoints = await kubelet.ready();
-    stopKubelet = async () => { ac.abort(); await run; stopKubelet = undefined; };
-  }
 
   before(async () => {
-    scope = await makeScope('kubelet-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-kubelet-it-'));
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'kubelet-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    await startKubelet();
+    stack = await startKubeletStack({ name: 'kubelet-it' });
+    ({ admin, nodeName } = stack);
   });
 
   after(async () => {
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    admin?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
+  /** A pod on this node: `main` running `sleep 3600` unless `spec` says otherwise, 2 s grace. */
   async function createPod(name: string, spec: Partial<NonNullable<Pod['spec']>>): Promise<Pod> {
-    return admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
-      spec: { nodeName, terminationGracePeriodSeconds: 2, containers: [{ name: 'main', image: POD_IMAGE, command: ['sleep', '3600'] }], ...spec },
-    });
+    return stack.createPod(name, { terminationGracePeriodSeconds: 2, ...spec });
   }
 
   async function getPod(name: string): Promise<Pod> {
@@ -114,7 +49,7 @@ describe('kubelet with the real apiserver and Docker', () => {
       return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
     });
     assert.deepEqual(node.status?.addresses, [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: nodeName }]);
-    assert.equal(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, endpoints.kubeletPort);
+    assert.equal(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, stack.endpoints.kubeletPort);
     assert.match(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^docker:\/\/\d+\./);
     assert.equal(node.metadata?.labels?.['kubernetes.io/hostname'], nodeName);
     const first = await admin.resource(Resources.leases).get('kube-node-lease', nodeName);
@@ -141,11 +76,11 @@ describe('kubelet with the real apiserver and Docker', () => {
     assert.equal(cs?.ready, true);
     assert.match(cs?.containerID ?? '', /^docker:\/\/[0-9a-f]{64}$/);
     assert.equal(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
-    const ours = await scopeContainers(scope!, { 'io.kubernetes.pod.uid': created.metadata!.uid! });
+    const ours = await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': created.metadata!.uid! });
     assert.equal(ours.length, 2, 'a sandbox and the main container');
     for (const c of ours) {
       assert.equal(c.Labels['tskube.node'], nodeName);
-      assert.equal(c.Labels['tskube.cluster'], scope!.cluster);
+      assert.equal(c.Labels['tskube.cluster'], stack.scope.cluster);
       assert.equal(c.Labels['io.kubernetes.pod.name'], 'web');
     }
     const evs = await waitFor('Started event', async () => {
@@ -204,11 +139,11 @@ describe('kubelet with the real apiserver and Docker', () => {
 
   it('after the kubelet is killed and restarted, it adopts the running containers', async () => {
     const web = await getPod('web');
-    const before = (await scopeContainers(scope!, { 'io.kubernetes.pod.uid': web.metadata!.uid! })).map((c) => c.Id).sort();
-    await stopKubelet!();
-    await startKubelet();
+    const before = (await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': web.metadata!.uid! })).map((c) => c.Id).sort();
+    await stack.stopKubelet();
+    await stack.startKubelet();
     await new Promise((r) => setTimeout(r, 3000));
-    const afterIds = (await scopeContainers(scope!, { 'io.kubernetes.pod.uid': web.metadata!.uid! })).map((c) => c.Id).sort();
+    const afterIds = (await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': web.metadata!.uid! })).map((c) => c.Id).sort();
     assert.deepEqual(afterIds, before, 'the same sandbox and container, nothing duplicated');
     const pod = await getPod('web');
     assert.equal(pod.status?.phase, 'Running');
@@ -224,6 +159,6 @@ describe('kubelet with the real apiserver and Docker', () => {
     await waitFor('web removed', async () => {
       try { await getPod('web'); return false; } catch (e) { return isApiError(e, 'NotFound'); }
     }, 30_000);
-    await waitFor('containers gone', async () => (await scopeContainers(scope!, { 'io.kubernetes.pod.uid': web.metadata!.uid! })).length === 0, 10_000);
+    await waitFor('containers gone', async () => (await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': web.metadata!.uid! })).length === 0, 10_000);
   });
 });

@@ -8,19 +8,10 @@
  * container carries tskube.cluster=<scope>; they and the network are removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { POD_IMAGE } from '../support/docker.js';
 import { eventually, Kubectl } from '../support/kubectl.js';
-
-const log = createLogger({ component: 'metrics-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
+import { NS, startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 const POD = 'burner';
 
 interface SummaryJson {
@@ -37,67 +28,27 @@ function milliCores(q: string): number {
 }
 
 describe('resource metrics: stats summary, nodes/proxy, metrics.k8s.io, kubectl top', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
-  let admin: Client | undefined;
-  let kubeletClient: Client | undefined;
-  let stopKubelet: (() => Promise<void>) | undefined;
+  let stack: KubeletStack;
   let nodeName: string;
   let kubectl: Kubectl;
 
   before(async () => {
-    scope = await makeScope('metrics-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    kubectl = new Kubectl(api.kubeconfig, undefined, '1.32');
-    dir = mkdtempSync(join(tmpdir(), 'tskube-metrics-it-'));
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'metrics-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca, 'the kubelet kubeconfig has a client certificate and the CA');
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stopKubelet = async () => { ac.abort(); await run; };
-    await admin.resource(Resources.pods).create(NS, {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: NS, labels: { app: 'burner' } },
-      spec: {
-        nodeName, terminationGracePeriodSeconds: 0,
-        containers: [{
-          name: 'main', image: POD_IMAGE,
-          // ~16 MB held in a shell variable, then a busy loop capped at 200m by the CPU quota.
-          command: ['sh', '-c', "x=$(head -c 16000000 /dev/zero | tr '\\0' x); while :; do :; done"],
-          resources: { limits: { cpu: '200m', memory: '128Mi' } },
-        }],
-      },
-    });
-    await eventually('burner Running', async () => (await admin!.resource(Resources.pods).get(NS, POD)).status?.phase === 'Running', 60_000, 200);
-    await eventually('Ready node', async () => {
-      const n = await admin!.resource(Resources.nodes).get(nodeName);
-      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    }, 30_000, 200);
+    stack = await startKubeletStack({ name: 'metrics-it' });
+    ({ nodeName, kubectl } = stack);
+    await stack.createRunningPod(POD, {
+      terminationGracePeriodSeconds: 0,
+      containers: [{
+        name: 'main', image: POD_IMAGE,
+        // ~16 MB held in a shell variable, then a busy loop capped at 200m by the CPU quota.
+        command: ['sh', '-c', "x=$(head -c 16000000 /dev/zero | tr '\\0' x); while :; do :; done"],
+        resources: { limits: { cpu: '200m', memory: '128Mi' } },
+      }],
+    }, { labels: { app: 'burner' }, timeoutMs: 60_000 });
+    await stack.waitForNodeReady();
   });
 
   after(async () => {
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    admin?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('serves the Summary API through nodes/proxy: node and pod CPU and memory', async () => {

@@ -16,71 +16,30 @@
  * (tskube.cluster=<scope>) is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
+import { POD_IMAGE, scopeContainers } from '../support/docker.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
-import { removeKubeletDir } from '../support/mounts.js';
-
-const log = createLogger({ component: 'pod-lifecycle-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
+import { startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 
 describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
-  let kubeletClient: Client | undefined;
-  let stop: (() => Promise<void>) | undefined;
+  let stack: KubeletStack;
   let k: Kubectl;
   let nodeName: string;
 
   before(async () => {
-    scope = await makeScope('lifecycle-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-lifecycle-it-'));
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false, rootDir: join(dir, 'root') },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert!, key: kc.key!, ca: kc.ca! },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000, resyncMs: 3000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stop = async () => { ac.abort(); await run; stop = undefined; };
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    stack = await startKubeletStack({ name: 'lifecycle-it', rootDir: true, timing: { resyncMs: 3000 } });
+    ({ nodeName, kubectl: k } = stack);
   });
 
   after(async () => {
-    await stop?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    // unmounts the tmpfs of memory-backed volumes the stopped kubelet left, then removes
-    if (dir) removeKubeletDir(dir);
+    await stack?.stop();
   });
 
-  async function kubectl(args: string[], input?: string): Promise<string> {
-    const r = await k.run(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  }
+  /** Runs kubectl and fails with its output unless it exits 0. */
+  const kubectl = (args: string[], input?: string): Promise<string> => k.ok(args, { input });
   const apply = (obj: unknown): Promise<string> => kubectl(['apply', '-f', '-'], JSON.stringify(obj));
   const pod = (name: string, spec: Record<string, unknown>) => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
@@ -101,10 +60,10 @@ describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
   /** docker inspect of the pod's (newest) container by name. */
   async function inspect(podName: string, container: string) {
     const list = await eventually(`a Docker container for ${podName}/${container}`, async () => {
-      const l = await scopeContainers(scope!, { 'io.kubernetes.pod.name': podName, 'io.kubernetes.container.name': container });
+      const l = await scopeContainers(stack.scope, { 'io.kubernetes.pod.name': podName, 'io.kubernetes.container.name': container });
       return l.length > 0 ? l : undefined;
     }, 30_000, 200);
-    return scope!.docker.getContainer(list[0]!.Id).inspect();
+    return stack.scope.docker.getContainer(list[0]!.Id).inspect();
   }
 
   it('a container over its memory limit is OOMKilled; cpu and memory limits reach Docker', async () => {
@@ -181,8 +140,8 @@ describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
     await kubectl(['delete', 'pod', 'sidecar', '--wait=false']);
     await eventually('sidecar and app stopped', async () => {
       const [a, s] = await Promise.all([
-        scopeContainers(scope!, { 'io.kubernetes.pod.name': 'sidecar', 'io.kubernetes.container.name': 'app' }),
-        scopeContainers(scope!, { 'io.kubernetes.pod.name': 'sidecar', 'io.kubernetes.container.name': 'proxy' }),
+        scopeContainers(stack.scope, { 'io.kubernetes.pod.name': 'sidecar', 'io.kubernetes.container.name': 'app' }),
+        scopeContainers(stack.scope, { 'io.kubernetes.pod.name': 'sidecar', 'io.kubernetes.container.name': 'proxy' }),
       ]);
       return (a.length === 0 || a.every((c) => c.State !== 'running')) && (s.length === 0 || s.every((c) => c.State !== 'running')) ? true : undefined;
     }, 30_000, 200);
@@ -256,7 +215,7 @@ describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
     assert.equal(p.status?.reason, 'DeadlineExceeded');
     assert.equal(p.status?.message, 'Pod was active on the node longer than the specified deadline');
     assert.ok(p.status?.containerStatuses?.[0]?.state?.terminated, 'the container is terminated');
-    const containers = await scopeContainers(scope!, { 'io.kubernetes.pod.name': 'deadline', 'io.kubernetes.container.name': 'main' });
+    const containers = await scopeContainers(stack.scope, { 'io.kubernetes.pod.name': 'deadline', 'io.kubernetes.container.name': 'main' });
     assert.ok(containers.every((c) => c.State !== 'running'), 'nothing of the pod runs');
     assert.equal(await kubectl(['get', 'pod', 'deadline', '-o', 'jsonpath={.status.phase}/{.status.reason}']), 'Failed/DeadlineExceeded');
   });

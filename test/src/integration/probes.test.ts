@@ -22,76 +22,40 @@
  * kubectl 1.32. Every container carries tskube.cluster=<scope> and is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { Resources } from '@tskube/client';
+import { POD_IMAGE } from '../support/docker.js';
 import { eventually, Kubectl } from '../support/kubectl.js';
-
-const log = createLogger({ component: 'probes-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
+import { NS, startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 
 describe('probes and lifecycle hooks (real apiserver, Docker, kubectl 1.32)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
-  let kubeletClient: Client | undefined;
-  let admin: Client | undefined;
-  let stop: (() => Promise<void>) | undefined;
+  let stack: KubeletStack;
   let k: Kubectl;
   let nodeName: string;
 
-  async function kubectl(args: string[], input?: string): Promise<string> {
-    const r = await k.run(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  }
+  /** Runs kubectl and fails with its output unless it exits 0. */
+  const kubectl = (args: string[], input?: string): Promise<string> => k.ok(args, { input });
   const pod = (name: string, containers: unknown[], extra: Record<string, unknown> = {}) => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
     spec: { nodeName, terminationGracePeriodSeconds: 1, containers, ...extra },
   });
-  const getPod = (name: string): Promise<Pod> => admin!.resource(Resources.pods).get(NS, name);
+  const getPod = (name: string): Promise<Pod> => stack.getPod(name);
   const ready = (p: Pod): string | undefined => p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
   async function events(name: string): Promise<string[]> {
-    return (await admin!.resource(Resources.events).list({ namespace: NS })).items
+    return (await stack.admin.resource(Resources.events).list({ namespace: NS })).items
       .filter((e) => e.involvedObject.name === name).map((e) => `${e.type} ${e.reason}: ${e.message}`);
   }
   async function execIn(name: string, cmd: string[]): Promise<void> {
     const id = (await getPod(name)).status?.containerStatuses?.[0]?.containerID?.replace(/^docker:\/\//, '');
     assert.ok(id, `${name} has a container`);
-    const r = await runtime!.execSync({ container_id: id, cmd, timeout: 10 });
+    const r = await stack.runtime.execSync({ container_id: id, cmd, timeout: 10 });
     assert.equal(r.exit_code, 0, Buffer.from(r.stderr).toString());
   }
 
   before(async () => {
-    scope = await makeScope('probes-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-probes-it-'));
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'probes-it' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert!, key: kc.key!, ca: kc.ca! },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stop = async () => { ac.abort(); await run; stop = undefined; };
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    stack = await startKubeletStack({ name: 'probes-it' });
+    ({ nodeName, kubectl: k } = stack);
 
     // Every pod at once: the tests below watch them in parallel time.
     const exec = (cmd: string[], o: Record<string, number> = {}) => ({ exec: { command: cmd }, periodSeconds: 1, failureThreshold: 1, ...o });
@@ -139,14 +103,7 @@ describe('probes and lifecycle hooks (real apiserver, Docker, kubectl 1.32)', ()
   });
 
   after(async () => {
-    await stop?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    kubeletClient?.close();
-    admin?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('a failing liveness exec probe restarts the container (Unhealthy, Killing, restartCount 1)', async (t) => {
@@ -236,7 +193,7 @@ describe('probes and lifecycle hooks (real apiserver, Docker, kubectl 1.32)', ()
     const execInProxy = async (cmd: string[]): Promise<void> => {
       const id = proxy(await getPod('sidecar'))?.containerID?.replace(/^docker:\/\//, '');
       assert.ok(id, 'proxy has a container');
-      const r = await runtime!.execSync({ container_id: id, cmd, timeout: 10 });
+      const r = await stack.runtime.execSync({ container_id: id, cmd, timeout: 10 });
       assert.equal(r.exit_code, 0, Buffer.from(r.stderr).toString());
     };
     await execInProxy(['touch', '/tmp/ready']);

@@ -13,21 +13,13 @@
  * container it made (tskube.cluster=<scope>) in `after`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClientFromKubeconfig, loadKubeconfig, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { loadKubeconfig } from '@tskube/client';
+import { POD_IMAGE } from '../support/docker.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
-import { removeKubeletDir } from '../support/mounts.js';
-import type { ControllerManager } from '@tskube/controller-manager';
-
-const log = createLogger({ component: 'service-account-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
+import { startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
 const MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function jwtPayload(token: string): Record<string, unknown> {
@@ -37,39 +29,21 @@ function jwtPayload(token: string): Record<string, unknown> {
 }
 
 describe('service account admission, projected token and token authentication (real apiserver, Docker, kubectl 1.32)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let cm: RunningComponent<ControllerManager> | undefined;
-  let dir: string | undefined;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
-  let kubeletClient: Client | undefined;
-  let stop: (() => Promise<void>) | undefined;
+  let stack: KubeletStack;
   let k: Kubectl;
   let tokenKubeconfig: string;
   let nodeName: string;
 
   before(async () => {
-    scope = await makeScope('sa-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer({ disableAdmissionPlugins: [] });
-    cm = await startControllerManager(api, { controllers: ['serviceaccount-controller', 'root-ca-cert-publisher'] });
-    dir = mkdtempSync(join(tmpdir(), 'tskube-sa-it-'));
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false, rootDir: join(dir, 'root') },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert!, key: kc.key!, ca: kc.ca! },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000, resyncMs: 3000, objectCacheTtlMs: 1000 },
+    stack = await startKubeletStack({
+      name: 'sa-it', rootDir: true, timing: { resyncMs: 3000, objectCacheTtlMs: 1000 },
+      // the ServiceAccount admission plugin on, with what it needs: accounts and the root CA published
+      apiServer: { disableAdmissionPlugins: [] },
+      controllerManager: { controllers: ['serviceaccount-controller', 'root-ca-cert-publisher'] },
     });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stop = async () => { ac.abort(); await run; stop = undefined; };
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    ({ nodeName, kubectl: k } = stack);
+    const { api, dir } = stack;
+    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
     // a kubeconfig with the cluster only: the bearer token is the sole credential
     tokenKubeconfig = join(dir, 'token.kubeconfig');
     writeFileSync(tokenKubeconfig, JSON.stringify({
@@ -82,15 +56,7 @@ describe('service account admission, projected token and token authentication (r
   });
 
   after(async () => {
-    await stop?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    kubeletClient?.close();
-    await cm?.stop();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    // unmounts the tmpfs of memory-backed volumes the stopped kubelet left, then removes
-    if (dir) removeKubeletDir(dir);
+    await stack?.stop();
   });
 
   const kubectl = (args: string[], input?: string) => k.ok(args, input === undefined ? {} : { input });
@@ -140,7 +106,7 @@ describe('service account admission, projected token and token authentication (r
     const token = (await kubectl(['create', 'token', 'default'])).trim();
     const who = await asToken(token, ['auth', 'whoami']);
     assert.equal(who.code, 0, who.stderr);
-    log.info('kubectl auth whoami', { stdout: who.stdout });
+    stack.log.info('kubectl auth whoami', { stdout: who.stdout });
     assert.match(who.stdout, /^ATTRIBUTE\s+VALUE$/m);
     assert.match(who.stdout, /^Username\s+system:serviceaccount:default:default$/m);
     assert.match(who.stdout, /^Groups\s+\[system:serviceaccounts system:serviceaccounts:default system:authenticated\]$/m);

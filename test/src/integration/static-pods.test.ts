@@ -13,35 +13,14 @@
  * carry tskube.cluster=<scope> and are removed in `after`, also on failure.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isApiError, type Pod } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, scopeContainers, type DockerScope } from '../support/docker.js';
+import { Resources, type Client } from '@tskube/client';
+import { POD_IMAGE, scopeContainers } from '../support/docker.js';
 import { Kubectl } from '../support/kubectl.js';
-
-const log = createLogger({ component: 'static-pods-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
-const NS = 'default';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { NS, startKubeletStack, waitFor, type KubeletStack } from '../support/kubelet-stack.js';
 
 const MANIFEST = `apiVersion: v1
 kind: Pod
@@ -57,63 +36,23 @@ spec:
 `;
 
 describe('static pods with mirror pods', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
-  let manifests: string;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
+  let stack: KubeletStack;
   let admin: Client;
-  let kubeletClient: Client;
   let kubectl: Kubectl;
   let nodeName: string;
   let mirrorName: string;
-  let stopKubelet: (() => Promise<void>) | undefined;
-
-  async function startKubelet(): Promise<void> {
-    const kc = loadKubeconfig(api!.kubeconfigs.kubelet);
-    assert.ok(kc.cert && kc.key && kc.ca);
-    const kubelet = buildKubelet({
-      settings: {
-        nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, healthPort: 0, shutdownRemovePods: false,
-        staticPodPath: manifests,
-      },
-      client: kubeletClient, runtime: runtime!, logger: log, tls: { cert: kc.cert, key: kc.key, ca: kc.ca },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000, staticPodCheckMs: 1000, mirrorSyncMs: 200 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stopKubelet = async () => { ac.abort(); await run; stopKubelet = undefined; };
-  }
 
   before(async () => {
-    scope = await makeScope('static-it');
-    nodeName = `${scope.cluster}-node`;
+    stack = await startKubeletStack({
+      name: 'static-it', staticPods: { 'web.yaml': MANIFEST },
+      timing: { staticPodCheckMs: 1000, mirrorSyncMs: 200 },
+    });
+    ({ admin, nodeName, kubectl } = stack);
     mirrorName = `static-web-${nodeName}`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-static-it-'));
-    manifests = join(dir, 'manifests');
-    mkdirSync(manifests);
-    writeFileSync(join(manifests, 'web.yaml'), MANIFEST);
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'static-it' });
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    kubectl = new Kubectl(api.kubeconfig);
-    await startKubelet();
   });
 
   after(async () => {
-    await stopKubelet?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    admin?.close();
-    kubeletClient?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   async function mirror(): Promise<Pod | undefined> {
@@ -146,7 +85,7 @@ describe('static pods with mirror pods', () => {
     assert.deepEqual(m.metadata?.ownerReferences?.map((o) => [o.apiVersion, o.kind, o.name, o.uid]), [['v1', 'Node', nodeName, node.metadata?.uid]]);
     assert.equal(m.spec?.nodeName, nodeName);
     assert.equal(m.status?.containerStatuses?.[0]?.restartCount, 0);
-    ids = (await scopeContainers(scope!, { 'io.kubernetes.pod.uid': hash })).map((c) => c.Id).sort();
+    ids = (await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': hash })).map((c) => c.Id).sort();
     assert.equal(ids.length, 2, 'the runtime objects carry the static pod UID (hash): sandbox + container');
     const out = await kubectl.ok(['get', 'pods', '-o', 'wide']);
     assert.match(out, new RegExp(`${mirrorName}\\s+1/1\\s+Running\\s+0`));
@@ -161,23 +100,23 @@ describe('static pods with mirror pods', () => {
     assert.notEqual(again.metadata?.uid, before.metadata?.uid);
     assert.equal(again.metadata?.annotations?.['kubernetes.io/config.mirror'], hash);
     assert.equal(again.status?.containerStatuses?.[0]?.restartCount, 0);
-    assert.deepEqual((await scopeContainers(scope!, { 'io.kubernetes.pod.uid': hash })).map((c) => c.Id).sort(), ids);
+    assert.deepEqual((await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': hash })).map((c) => c.Id).sort(), ids);
   });
 
   it('a kubelet restart adopts the static pod (same containers, same mirror)', async () => {
     const before = (await mirror())!;
-    await stopKubelet!();
-    await startKubelet();
+    await stack.stopKubelet();
+    await stack.startKubelet();
     await new Promise((r) => setTimeout(r, 3000));
-    assert.deepEqual((await scopeContainers(scope!, { 'io.kubernetes.pod.uid': hash })).map((c) => c.Id).sort(), ids);
+    assert.deepEqual((await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': hash })).map((c) => c.Id).sort(), ids);
     const m = await runningMirror();
     assert.equal(m.metadata?.uid, before.metadata?.uid, 'the mirror in sync is kept');
     assert.equal(m.status?.containerStatuses?.[0]?.restartCount, 0);
   });
 
   it('removing the manifest stops the pod and deletes the mirror', async () => {
-    unlinkSync(join(manifests, 'web.yaml'));
-    await waitFor('containers removed', async () => (await scopeContainers(scope!, { 'io.kubernetes.pod.uid': hash })).length === 0, 30_000);
+    unlinkSync(join(stack.staticPodDir!, 'web.yaml'));
+    await waitFor('containers removed', async () => (await scopeContainers(stack.scope, { 'io.kubernetes.pod.uid': hash })).length === 0, 30_000);
     await waitFor('mirror deleted', async () => (await mirror()) === undefined, 15_000);
   });
 });

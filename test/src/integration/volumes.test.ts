@@ -17,73 +17,34 @@
  * etcd binary and kubectl 1.32; removes every container (tskube.cluster=<scope>) in `after`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
-import { buildKubelet, connectRuntime, DockerRuntime, serveRuntime, type RuntimeClient, type RuntimeServer } from '@tskube/kubelet';
-import { createLogger, parseLogLevel } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from '../support/docker.js';
+import { Resources } from '@tskube/client';
+import { POD_IMAGE } from '../support/docker.js';
 import { Kubectl, eventually } from '../support/kubectl.js';
-import { mountsUnder, removeKubeletDir } from '../support/mounts.js';
-
-const log = createLogger({ component: 'volumes-it', level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
+import { startKubeletStack, type KubeletStack } from '../support/kubelet-stack.js';
+import { mountsUnder } from '../support/mounts.js';
 
 describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)', () => {
-  let scope: DockerScope | undefined;
-  let api: TestApiServer | undefined;
-  let dir: string | undefined;
+  let stack: KubeletStack;
+  let dir: string;
   let rootDir: string;
-  let service: RuntimeServer | undefined;
-  let runtime: RuntimeClient | undefined;
-  let kubeletClient: Client | undefined;
-  let admin: Client | undefined;
-  let stop: (() => Promise<void>) | undefined;
   let k: Kubectl;
   let nodeName: string;
 
   before(async () => {
-    scope = await makeScope('volumes-it');
-    nodeName = `${scope.cluster}-node`;
-    api = await startApiServer();
-    dir = mkdtempSync(join(tmpdir(), 'tskube-volumes-it-'));
-    rootDir = join(dir, 'root');
-    const docker = new DockerRuntime({ docker: scope.docker, nodeName, clusterName: scope.cluster, network: scope.network, pauseImage: PAUSE_IMAGE, logger: log });
-    service = await serveRuntime(docker, join(dir, 'runtime.sock'), log);
-    runtime = await connectRuntime(join(dir, 'runtime.sock'));
-    kubeletClient = createClientFromKubeconfig(api.kubeconfigs.kubelet, { component: 'kubelet' });
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: 'volumes-it' });
-    const kc = loadKubeconfig(api.kubeconfigs.kubelet);
-    const kubelet = buildKubelet({
-      settings: { nodeName, nodeIP: '127.0.0.1', bindAddress: '127.0.0.1', kubeletPort: 0, shutdownRemovePods: false, rootDir },
-      client: kubeletClient, runtime, logger: log, tls: { cert: kc.cert!, key: kc.key!, ca: kc.ca! },
-      timing: { leaseRenewMs: 1000, nodeStatusIntervalMs: 2000, syncErrorBackoffMs: 1000, resyncMs: 3000, objectCacheTtlMs: 1000 },
-    });
-    const ac = new AbortController();
-    const run = kubelet.start(ac.signal);
-    await kubelet.ready();
-    stop = async () => { ac.abort(); await run; stop = undefined; };
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    stack = await startKubeletStack({ name: 'volumes-it', rootDir: true, timing: { resyncMs: 3000, objectCacheTtlMs: 1000 } });
+    ({ dir, nodeName, kubectl: k } = stack);
+    rootDir = stack.rootDir!;
   });
 
   after(async () => {
-    await stop?.().catch((err: unknown) => log.error('stopping the kubelet failed', { err: String(err) }));
-    runtime?.close();
-    await service?.close();
-    kubeletClient?.close();
-    admin?.close();
-    if (scope) await destroyScope(scope);
-    await api?.stop();
-    if (dir) removeKubeletDir(dir);
+    await stack?.stop();
   });
 
-  async function kubectl(args: string[], input?: string): Promise<string> {
-    const r = await k.run(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  }
+  /** Runs kubectl and fails with its output unless it exits 0. */
+  const kubectl = (args: string[], input?: string): Promise<string> => k.ok(args, { input });
   const apply = (obj: unknown): Promise<string> => kubectl(['apply', '-f', '-'], JSON.stringify(obj));
   const pod = (name: string, spec: Record<string, unknown>) => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: name, tier: 'test' } },
@@ -152,23 +113,23 @@ describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)
     const started = Date.now();
     await kubectl(['patch', 'configmap', 'web-config', '--type=merge', '-p', '{"data":{"index.html":"v2"}}']);
     await logsContain('cfgvol', 'main', 'page=v2', 90_000);
-    log.info('configmap update seen', { ms: Date.now() - started });
+    stack.log.info('configmap update seen', { ms: Date.now() - started });
     assert.equal(await kubectl(['get', 'pod', 'cfgvol', '-o', 'jsonpath={.status.phase}']), 'Running');
   });
 
   it('an emptyDir is shared by two containers; hostPath and a PVC bound to a hostPath PV are mounted', async () => {
-    const hostDir = join(dir!, 'host-data');
+    const hostDir = join(dir, 'host-data');
     await apply({
-      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `pv-${scope!.cluster}` },
-      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: join(dir!, 'pv-data'), type: 'DirectoryOrCreate' }, storageClassName: 'manual' },
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `pv-${stack.scope.cluster}` },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: join(dir, 'pv-data'), type: 'DirectoryOrCreate' }, storageClassName: 'manual' },
     });
     await apply({
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'claim' },
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'manual', volumeName: `pv-${scope!.cluster}` },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'manual', volumeName: `pv-${stack.scope.cluster}` },
     });
     // No binder runs in this test: bind the claim as the PV controller would.
-    const pvc = await admin!.resource(Resources.persistentVolumeClaims).get('default', 'claim');
-    await admin!.resource(Resources.persistentVolumeClaims).updateStatus({ ...pvc, status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } } });
+    const pvc = await stack.admin.resource(Resources.persistentVolumeClaims).get('default', 'claim');
+    await stack.admin.resource(Resources.persistentVolumeClaims).updateStatus({ ...pvc, status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } } });
     await apply(pod('shared', {
       containers: [
         { name: 'writer', image: POD_IMAGE, command: ['sh', '-c', 'echo "from writer" > /shared/msg; echo host > /host/f; echo claim > /data/f; exec sleep 3600'],
@@ -183,7 +144,7 @@ describe('kubelet volumes and env sources (real apiserver, Docker, kubectl 1.32)
       ],
     }));
     await logsContain('shared', 'reader', 'from writer');
-    await eventually('hostPath and PV files', async () => existsSync(join(hostDir, 'f')) && existsSync(join(dir!, 'pv-data', 'f')), 30_000, 500);
+    await eventually('hostPath and PV files', async () => existsSync(join(hostDir, 'f')) && existsSync(join(dir, 'pv-data', 'f')), 30_000, 500);
     const uid = await podUid('shared');
     assert.ok(existsSync(join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', 'scratch', 'msg')));
     await kubectl(['delete', 'pod', 'shared', '--wait=true', '--timeout=60s']);

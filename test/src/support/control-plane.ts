@@ -11,7 +11,7 @@
  * synced. Logs go nowhere unless TSKUBE_TEST_LOG is set (then debug JSON on stdout).
  */
 import { createClientFromKubeconfig, loadKubeconfig, type RestClient } from '@tskube/client';
-import { buildControllerManager, type ControllerManager } from '@tskube/controller-manager';
+import { buildControllerManager, type ControllerManager, type ControllerManagerConfig } from '@tskube/controller-manager';
 import { createLogger, nullLogger, type Logger } from '@tskube/log';
 import { buildScheduler, type Scheduler } from '@tskube/scheduler';
 import type { TestApiServer } from './apiserver.js';
@@ -38,6 +38,8 @@ export interface ControllerManagerTestOptions {
   identity?: string;
   /** The controllers' clock (ControllerContext.now), e.g. real time plus an offset the test moves. */
   now?: () => Date;
+  /** The horizontal-pod-autoscaler's tunables (sync period, stabilization, …); default upstream's. */
+  hpa?: ControllerManagerConfig['hpa'];
 }
 
 export async function startControllerManager(api: TestApiServer, o: ControllerManagerTestOptions = {}): Promise<RunningComponent<ControllerManager>> {
@@ -50,6 +52,7 @@ export async function startControllerManager(api: TestApiServer, o: ControllerMa
       kubeconfig: api.kubeconfigs.controllerManager, healthPort: 0, logLevel: 'info', leaderElect: o.leaderElect ?? true,
       nodeMonitorGracePeriodSeconds: o.nodeGraceSeconds ?? 40, nodeStartupGracePeriodSeconds: o.nodeGraceSeconds ?? 60,
       controllers: o.controllers ?? ['*'],
+      ...(o.hpa ? { hpa: o.hpa } : {}),
     },
   });
   const stop = new AbortController();

@@ -4,7 +4,7 @@
  * (it picks a version from the server's /version; kubectl-contract S1).
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -25,9 +25,20 @@ export function kubectlBinary(version = '1.32'): string {
 
 export interface KubectlResult { code: number; stdout: string; stderr: string }
 
+/** kubectl discovery caches made by this process, removed when it exits (they used to pile up in /tmp). */
+const cacheDirs = new Set<string>();
+function newCacheDir(): string {
+  if (cacheDirs.size === 0) {
+    process.once('exit', () => { for (const d of cacheDirs) rmSync(d, { recursive: true, force: true }); });
+  }
+  const d = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
+  cacheDirs.add(d);
+  return d;
+}
+
 export class Kubectl {
   readonly bin: string;
-  private readonly cacheDir = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
+  private readonly cacheDir = newCacheDir();
   constructor(private readonly kubeconfig: string, private readonly server?: string, version = '1.32') {
     this.bin = kubectlBinary(version);
   }
