@@ -4,32 +4,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isApiError, microTime, type Lease, type Node, type Pod, type ReplicaSet, type Toleration } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
-import { buildControllerManager, type ControllerManager, type StopReason } from '@tskube/controller-manager';
-import { createLogger, nullLogger } from '@tskube/log';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
+import { Resources, type RestClient } from '@tskube/client';
+import type { ControllerManager } from '@tskube/controller-manager';
+import { startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { untilPasses } from '../support/kubectl.js';
 
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
-let cmClient: RestClient;
 let cm: ControllerManager;
-const stop = new AbortController();
-let done: Promise<StopReason>;
 
 const GRACE_SECONDS = 2;
 
-async function eventually(what: string, fn: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+const eventually = (what: string, fn: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> => untilPasses(what, fn, timeoutMs, 100);
 
 function replicaSet(name: string, namespace: string, replicas: number): ReplicaSet {
   return {
@@ -60,27 +46,16 @@ async function converged(namespace: string, name: string, replicas: number): Pro
 }
 
 before(async () => {
-  api = await startApiServer();
-  admin = createClientFromKubeconfig(api.kubeconfig, { component: 'test' });
-  cmClient = createClientFromKubeconfig(api.kubeconfigs.controllerManager, { component: 'controller-manager' });
-  cm = buildControllerManager({
-    client: cmClient,
-    logger: process.env.TSKUBE_TEST_LOG ? createLogger({ component: 'controller-manager', level: 'debug' }) : nullLogger(),
-    config: {
-      kubeconfig: api.kubeconfigs.controllerManager, healthPort: 0, logLevel: 'info', leaderElect: true,
-      nodeMonitorGracePeriodSeconds: GRACE_SECONDS, nodeStartupGracePeriodSeconds: GRACE_SECONDS, controllers: ['*'],
-    },
-  });
-  done = cm.start(stop.signal);
-  await eventually('controller-manager ready', () => assert.equal(cm.isReady(), true));
+  // every controller, leader-elected, node grace periods of GRACE_SECONDS
+  plane = await startControlPlane({ name: 'controller-manager-it', controllerManager: { nodeGraceSeconds: GRACE_SECONDS } });
+  admin = plane.admin;
+  cm = plane.controllerManager!.component;
 });
 
 after(async () => {
-  stop.abort();
-  if (done) assert.equal(await done, 'shutdown');
-  cmClient?.close();
-  admin?.close();
-  await api?.stop();
+  const reason = await plane?.controllerManager?.stop();
+  await plane?.stop();
+  if (plane) assert.equal(reason, 'shutdown');
 });
 
 describe('controller-manager against the apiserver', () => {

@@ -6,39 +6,21 @@
 // pinned kubectl 1.32 checks `rollout status` reads the status fields as upstream's do.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ControllerRevision, DaemonSet, Node, Pod, StatefulSet, Taint } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
-import type { ControllerManager } from '@tskube/controller-manager';
-import type { Scheduler } from '@tskube/scheduler';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startControllerManager, startScheduler, type RunningComponent } from '../support/control-plane.js';
-import { Kubectl } from '../support/kubectl.js';
+import type { ControllerRevision, DaemonSet, Pod, StatefulSet } from '@tskube/api';
+import { Resources, type RestClient } from '@tskube/client';
+import { fakeNode, startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { untilPasses, type Kubectl } from '../support/kubectl.js';
 
 const NS = 'ds-sts-it';
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
-let cm: RunningComponent<ControllerManager>;
-let sched: RunningComponent<Scheduler>;
 let kubectl: Kubectl;
-const driverStop = new AbortController();
-let driver: Promise<void>;
 
 /** What the fake kubelet saw of StatefulSet `web` pods, in order. */
 const firstSeen: { name: string; predecessorReady: boolean }[] = [];
 const terminatingSeen: { name: string; others: string[] }[] = [];
 
-async function eventually(what: string, fn: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
+const eventually = (what: string, fn: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> => untilPasses(what, fn, timeoutMs, 150);
 
 const runningReady = (p: Pod | undefined) => p?.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
@@ -70,50 +52,20 @@ async function drive(): Promise<void> {
   }
 }
 
-async function addNode(name: string, taints: Taint[] = []): Promise<void> {
-  const node: Node = {
-    apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-    spec: taints.length ? { taints } : {},
-  };
-  await admin.resource(Resources.nodes).create(node);
-  const capacity = { cpu: '4', memory: '8Gi', pods: '110' };
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  await admin.resource(Resources.nodes).patchStatus(name, {
-    status: {
-      capacity, allocatable: capacity,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
-    },
-  }, 'merge');
-}
-
 const activePods = async (app: string): Promise<Pod[]> =>
   (await admin.resource(Resources.pods).list({ namespace: NS, labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
 const imageOf = (p: Pod) => p.spec?.containers[0]?.image;
 
 before(async () => {
-  api = await startApiServer();
-  admin = createClientFromKubeconfig(api.kubeconfig, { component: 'test' });
-  await admin.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  for (const n of ['node-a', 'node-b', 'node-c']) await addNode(n);
-  cm = await startControllerManager(api, { controllers: ['daemonset-controller', 'statefulset-controller'] });
-  sched = await startScheduler(api);
-  kubectl = new Kubectl(api.kubeconfig, undefined, '1.32');
-  driver = (async () => {
-    while (!driverStop.signal.aborted) {
-      await drive().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  plane = await startControlPlane({
+    name: 'ds-sts-it', namespaces: [NS], nodes: ['node-a', 'node-b', 'node-c'].map((n) => fakeNode(n)),
+    controllerManager: { controllers: ['daemonset-controller', 'statefulset-controller'] }, scheduler: true,
+  });
+  ({ admin, kubectl } = plane);
+  plane.loop(drive, 100);
 });
 
-after(async () => {
-  driverStop.abort();
-  await driver;
-  await sched?.stop();
-  await cm?.stop();
-  admin?.close();
-  await api?.stop();
-});
+after(async () => { await plane?.stop(); });
 
 describe('daemonset controller', () => {
   test('one pod per node, a new node gets one, a tainted node does not, an image update rolls', async () => {
@@ -137,8 +89,8 @@ describe('daemonset controller', () => {
       assert.ok(p.spec?.tolerations?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute' && t.tolerationSeconds === undefined));
     }
 
-    await addNode('node-d');
-    await addNode('node-tainted', [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }]);
+    await admin.resource(Resources.nodes).create(fakeNode('node-d'));
+    await admin.resource(Resources.nodes).create(fakeNode('node-tainted', { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] }));
     await eventually('the new node gets a pod, the tainted one none', async () => {
       assert.deepEqual(await onNodes(), ['node-a', 'node-b', 'node-c', 'node-d']);
       assert.equal((await admin.resource(Resources.daemonSets).get(NS, 'agent')).status?.numberReady, 4);

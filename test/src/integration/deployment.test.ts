@@ -6,36 +6,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment, Event, Pod, ReplicaSet } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
-import type { ControllerManager } from '@tskube/controller-manager';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
-import { Kubectl } from '../support/kubectl.js';
+import { Resources, type RestClient } from '@tskube/client';
+import { startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { untilPasses, type Kubectl } from '../support/kubectl.js';
 
 const NS = 'deploy-it';
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
-let cm: RunningComponent<ControllerManager>;
 let kubectl: Kubectl;
-const driverStop = new AbortController();
-let driver: Promise<void>;
 /** Per Deployment name: samples of which images ran at the same moment (Recreate must never mix). */
 const mixed = new Map<string, Set<string>[]>();
 /** Images whose pods the driver binds but never reports ready. */
 const stuckImages = new Set<string>();
 
-async function eventually(what: string, fn: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
+const eventually = (what: string, fn: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> => untilPasses(what, fn, timeoutMs, 150);
 
 /** One pass of the fake kubelet over the namespace. */
 async function drive(): Promise<void> {
@@ -111,26 +95,15 @@ async function settled(app: string, image: string, replicas: number): Promise<vo
 }
 
 before(async () => {
-  api = await startApiServer();
-  admin = createClientFromKubeconfig(api.kubeconfig, { component: 'test' });
-  await admin.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  cm = await startControllerManager(api, { controllers: ['deployment-controller', 'replicaset-controller', 'garbage-collector-controller'] });
-  kubectl = new Kubectl(api.kubeconfig, undefined, '1.32');
-  driver = (async () => {
-    while (!driverStop.signal.aborted) {
-      await drive().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  plane = await startControlPlane({
+    name: 'deploy-it', namespaces: [NS],
+    controllerManager: { controllers: ['deployment-controller', 'replicaset-controller', 'garbage-collector-controller'] },
+  });
+  ({ admin, kubectl } = plane);
+  plane.loop(drive, 100);
 });
 
-after(async () => {
-  driverStop.abort();
-  await driver;
-  await cm?.stop();
-  admin?.close();
-  await api?.stop();
-});
+after(async () => { await plane?.stop(); });
 
 describe('deployment controller', () => {
   test('rollout, history, undo, restart, pause/resume, scale to zero and back', async () => {

@@ -8,34 +8,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CronJob, Event, Job, Pod } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
-import { Kubectl } from '../support/kubectl.js';
-import type { ControllerManager } from '@tskube/controller-manager';
+import { Resources, type RestClient } from '@tskube/client';
+import { startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { untilPasses } from '../support/kubectl.js';
 
 const NS = 'batch-it';
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
-let cm: RunningComponent<ControllerManager>;
 let offsetMs = 0;
-const driverStop = new AbortController();
-let driver: Promise<void>;
 /** Most pods of one Job seen non-terminal at once. */
 const maxActive = new Map<string, number>();
 
-async function eventually(what: string, fn: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+const eventually = (what: string, fn: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> => untilPasses(what, fn, timeoutMs, 100);
 
 /** One pass of the fake kubelet over the namespace. */
 async function drive(): Promise<void> {
@@ -87,28 +71,18 @@ async function eventsFor(name: string): Promise<Event[]> {
 }
 
 before(async () => {
-  api = await startApiServer();
-  admin = createClientFromKubeconfig(api.kubeconfig);
-  await admin.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  cm = await startControllerManager(api, {
-    controllers: ['job-controller', 'cronjob-controller', 'ttl-after-finished-controller', 'garbage-collector-controller'],
-    now: () => new Date(Date.now() + offsetMs),
+  plane = await startControlPlane({
+    name: 'batch-it', namespaces: [NS],
+    controllerManager: {
+      controllers: ['job-controller', 'cronjob-controller', 'ttl-after-finished-controller', 'garbage-collector-controller'],
+      now: () => new Date(Date.now() + offsetMs),
+    },
   });
-  driver = (async () => {
-    while (!driverStop.signal.aborted) {
-      await drive().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  })();
+  admin = plane.admin;
+  plane.loop(drive, 150);
 });
 
-after(async () => {
-  driverStop.abort();
-  await driver;
-  await cm?.stop();
-  admin?.close();
-  await api?.stop();
-});
+after(async () => { await plane?.stop(); });
 
 describe('Job and CronJob controllers against the real apiserver', { concurrency: true }, () => {
   test('completions 3 / parallelism 2 completes with the right status and conditions', async () => {
@@ -209,7 +183,7 @@ describe('CronJob controller against the real apiserver', () => {
     assert.ok(second > first);
 
     // A job made by hand is reported, not taken into status.active.
-    await new Kubectl(api.kubeconfig, undefined, '1.32').ok(['-n', NS, 'create', 'job', 'manual-1', '--from=cronjob/tick']);
+    await plane!.kubectl.ok(['-n', NS, 'create', 'job', 'manual-1', '--from=cronjob/tick']);
     await eventually('UnexpectedJob', async () => {
       assert.ok((await eventsFor('tick')).some((e) => e.reason === 'UnexpectedJob' && e.message?.includes('manual-1')));
     }, 10_000);

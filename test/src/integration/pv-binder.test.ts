@@ -8,25 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ControllerManager } from '@tskube/controller-manager';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
-import { Kubectl, eventually } from '../support/kubectl.js';
+import { startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { eventually, type Kubectl } from '../support/kubectl.js';
 
 describe('persistentvolume-binder-controller (real apiserver, kubectl 1.32)', () => {
-  let api: TestApiServer | undefined;
-  let cm: RunningComponent<ControllerManager> | undefined;
+  let plane: ControlPlane | undefined;
   let k: Kubectl;
 
   before(async () => {
-    api = await startApiServer();
-    cm = await startControllerManager(api, { controllers: ['persistentvolume-binder-controller'] });
-    k = new Kubectl(api.kubeconfig, undefined, '1.32');
+    plane = await startControlPlane({ name: 'pv-binder-it', controllerManager: { controllers: ['persistentvolume-binder-controller'] } });
+    k = plane.kubectl;
   });
-  after(async () => {
-    await cm?.stop();
-    await api?.stop();
-  });
+  after(async () => { await plane?.stop(); });
 
   const kubectl = (args: string[], input?: string) => k.ok(args, input === undefined ? {} : { input });
   const apply = (...objs: unknown[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));

@@ -6,25 +6,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isApiError, type Event, type Node, type Pod, type PodSpec } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
+import { Resources, type RestClient } from '@tskube/client';
 import type { Scheduler } from '@tskube/scheduler';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
-import { startScheduler, type RunningComponent } from '../support/control-plane.js';
+import type { RunningComponent } from '../support/control-plane.js';
+import { fakeNode, startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
 import { eventually } from '../support/kubectl.js';
 
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
 let sched: RunningComponent<Scheduler>;
-const driverStop = new AbortController();
-let driver: Promise<void>;
 
-function node(name: string, labels: Record<string, string> = {}, cpu = '4'): Node {
-  const resources = { cpu, memory: '8Gi', pods: '110' };
-  return {
-    apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },
-    spec: {}, status: { capacity: resources, allocatable: resources, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node' }] },
-  };
-}
+const node = (name: string, labels: Record<string, string> = {}, cpu = '4'): Node => fakeNode(name, { labels, cpu });
 
 function pod(name: string, o: { labels?: Record<string, string>; cpu?: string; spec?: Partial<PodSpec> } = {}): Pod {
   return {
@@ -48,32 +40,21 @@ async function reset(): Promise<void> {
   await eventually('cluster empty', async () => (await pods().list({ namespace: 'default' })).items.length === 0, 10_000, 100);
 }
 
-/** The "kubelet": bound pods being deleted are finished with grace 0. */
-async function kubeletDriver(signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      for (const p of (await pods().list({ namespace: 'default' })).items) {
-        if (p.metadata?.deletionTimestamp && p.spec?.nodeName) await pods().delete('default', p.metadata.name!, { gracePeriodSeconds: 0 }).catch(() => undefined);
-      }
-    } catch { /* the next round retries */ }
-    await new Promise((r) => setTimeout(r, 200));
+/** One pass of the "kubelet": bound pods being deleted are finished with grace 0. */
+async function kubeletPass(): Promise<void> {
+  for (const p of (await pods().list({ namespace: 'default' })).items) {
+    if (p.metadata?.deletionTimestamp && p.spec?.nodeName) await pods().delete('default', p.metadata.name!, { gracePeriodSeconds: 0 }).catch(() => undefined);
   }
 }
 
 before(async () => {
-  api = await startApiServer();
-  admin = createClientFromKubeconfig(api.kubeconfig, { component: 'test' });
-  sched = await startScheduler(api);
-  driver = kubeletDriver(driverStop.signal);
+  plane = await startControlPlane({ name: 'scheduler-policies-it', scheduler: true });
+  admin = plane.admin;
+  sched = plane.scheduler!;
+  plane.loop(kubeletPass, 200);
 });
 
-after(async () => {
-  driverStop.abort();
-  await driver;
-  await sched?.stop();
-  admin?.close();
-  await api?.stop();
-});
+after(async () => { await plane?.stop(); });
 
 const antiAffinity = (app: string): PodSpec['affinity'] => ({
   podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app } }, topologyKey: 'kubernetes.io/hostname' }] },

@@ -4,45 +4,22 @@
 // No kubelet runs here: nodes are registered by the test, pods stay Pending once bound.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Event, Node, Pod } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
-import { createLogger, nullLogger } from '@tskube/log';
-import { buildScheduler, type Scheduler, type StopReason } from '@tskube/scheduler';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
+import type { Event, Node, Pod, Taint } from '@tskube/api';
+import { Resources, type RestClient } from '@tskube/client';
+import type { Scheduler } from '@tskube/scheduler';
+import { fakeNode, startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { untilPasses } from '../support/kubectl.js';
 
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
-let schedClient: RestClient;
 let scheduler: Scheduler;
-const stop = new AbortController();
-let done: Promise<StopReason>;
 
 const NOT_READY = { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' };
 
-async function eventually<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+const eventually = <T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> => untilPasses(what, fn, timeoutMs, 100);
 
-function node(name: string, cpu: string, taints: { key: string; effect: string }[] = []): Node {
-  const resources = { cpu, memory: '4Gi', pods: '110' };
-  return {
-    apiVersion: 'v1', kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-    spec: taints.length ? { taints } : {},
-    status: {
-      capacity: resources, allocatable: resources,
-      conditions: [{ type: 'Ready', status: taints.length ? 'False' : 'True', reason: 'KubeletReady', message: 'test node' }],
-    },
-  };
-}
+/** A tainted node is not Ready. */
+const node = (name: string, cpu: string, taints: Taint[] = []): Node => fakeNode(name, { cpu, memory: '4Gi', taints, ready: taints.length === 0 });
 
 function pod(name: string, cpu: string): Pod {
   return {
@@ -57,22 +34,17 @@ async function events(reason: string, name: string): Promise<Event[]> {
 }
 
 before(async () => {
-  api = await startApiServer();
-  const logger = process.env.TSKUBE_TEST_LOG ? createLogger({ component: 'scheduler', level: 'debug' }) : nullLogger();
-  admin = createClientFromKubeconfig(api.kubeconfig, { component: 'test' });
-  schedClient = createClientFromKubeconfig(api.kubeconfigs.scheduler, { component: 'scheduler', logger });
-  for (const n of [node('node-a', '2'), node('node-b', '2'), node('node-c', '2', [NOT_READY])]) await admin.resource(Resources.nodes).create(n);
-  scheduler = buildScheduler({ client: schedClient, logger, leaderElect: true, healthPort: 0 });
-  done = scheduler.start(stop.signal);
-  await eventually('scheduler leading', () => assert.ok(scheduler.isLeader()));
+  plane = await startControlPlane({
+    name: 'scheduler-it', nodes: [node('node-a', '2'), node('node-b', '2'), node('node-c', '2', [NOT_READY])], scheduler: { leaderElect: true },
+  });
+  admin = plane.admin;
+  scheduler = plane.scheduler!.component;
 });
 
 after(async () => {
-  stop.abort();
-  if (done) assert.equal(await done, 'shutdown');
-  schedClient?.close();
-  admin?.close();
-  await api?.stop();
+  const reason = await plane?.scheduler?.stop();
+  await plane?.stop();
+  if (plane) assert.equal(reason, 'shutdown');
 });
 
 test('pods bind only to untainted nodes and get a Scheduled event', async () => {

@@ -5,34 +5,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isApiError, type EndpointSlice, type Pod, type ReplicaSet, type Service } from '@tskube/api';
-import { Resources, createClientFromKubeconfig, type RestClient } from '@tskube/client';
+import { Resources, type RestClient } from '@tskube/client';
 import type { ControllerManager } from '@tskube/controller-manager';
-import { startApiServer, type TestApiServer } from '../support/apiserver.js';
 import { startControllerManager, type RunningComponent } from '../support/control-plane.js';
-import { Kubectl } from '../support/kubectl.js';
+import { startControlPlane, type ControlPlane } from '../support/kubelet-stack.js';
+import { untilPasses, type Kubectl } from '../support/kubectl.js';
 
 const CONTROLLERS = [
   'endpoints-controller', 'endpointslice-controller', 'serviceaccount-controller', 'replicationcontroller-controller',
   'replicaset-controller', 'garbage-collector-controller',
 ];
 
-let api: TestApiServer;
+let plane: ControlPlane | undefined;
 let admin: RestClient;
 let cm: RunningComponent<ControllerManager> | undefined;
 let kubectl: Kubectl;
 
-async function eventually(what: string, fn: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+const eventually = (what: string, fn: () => Promise<void> | void, timeoutMs = 15_000): Promise<void> => untilPasses(what, fn, timeoutMs, 100);
 
 async function namespace(name: string): Promise<void> {
   await admin.resource(Resources.namespaces).create({ metadata: { name } });
@@ -59,16 +48,14 @@ async function setStatus(pod: Pod, ip: string, ready: boolean): Promise<Pod> {
 }
 
 before(async () => {
-  api = await startApiServer();
-  admin = createClientFromKubeconfig(api.kubeconfig, { component: 'test' });
-  kubectl = new Kubectl(api.kubeconfig, undefined, '1.32');
-  cm = await startControllerManager(api, { controllers: CONTROLLERS });
+  plane = await startControlPlane({ name: 'service-controllers-it', controllerManager: { controllers: CONTROLLERS } });
+  ({ admin, kubectl, controllerManager: cm } = plane);
 });
 
 after(async () => {
+  // the controller-manager the GC test restarts is this file's; the first one stop() stops again (a no-op)
   await cm?.stop();
-  admin?.close();
-  await api?.stop();
+  await plane?.stop();
 });
 
 describe('service controllers against the apiserver', () => {
@@ -206,7 +193,7 @@ describe('service controllers against the apiserver', () => {
     const orphans = await podsOf();
     assert.equal(orphans.length, 2, 'nothing collects them while the controller-manager is down');
     assert.ok(orphans.every((p) => p.metadata?.ownerReferences?.[0]?.uid === rs.metadata?.uid));
-    cm = await startControllerManager(api, { controllers: ['garbage-collector-controller'], identity: 'second' });
+    cm = await startControllerManager(plane!.api, { controllers: ['garbage-collector-controller'], identity: 'second' });
     await eventually('dependents of the vanished owner deleted', async () => assert.deepEqual(await podsOf(), []));
   });
 });

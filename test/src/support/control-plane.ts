@@ -11,7 +11,7 @@
  * synced. Logs go nowhere unless TSKUBE_TEST_LOG is set (then debug JSON on stdout).
  */
 import { createClientFromKubeconfig, loadKubeconfig, type RestClient } from '@tskube/client';
-import { buildControllerManager, type ControllerManager, type ControllerManagerConfig } from '@tskube/controller-manager';
+import { buildControllerManager, type ControllerManager, type ControllerManagerConfig, type StopReason } from '@tskube/controller-manager';
 import { createLogger, nullLogger, type Logger } from '@tskube/log';
 import { buildScheduler, type Scheduler } from '@tskube/scheduler';
 import type { TestApiServer } from './apiserver.js';
@@ -24,8 +24,26 @@ export function testLogger(component: string): Logger {
 export interface RunningComponent<T> {
   readonly component: T;
   readonly client: RestClient;
-  /** Aborts the component, waits for it to stop and closes its client. */
-  stop(): Promise<void>;
+  /**
+   * Aborts the component, waits for it to stop and closes its client; resolves with why it
+   * stopped ('shutdown' after an abort, unless it had lost its leadership first). Idempotent:
+   * later calls resolve with the first one's result.
+   */
+  stop(): Promise<StopReason>;
+}
+
+/** Wraps a started component: `stop()` aborts `ac`, awaits `done`, closes `client`, once. */
+function running<T>(component: T, client: RestClient, ac: AbortController, done: Promise<StopReason>): RunningComponent<T> {
+  let stopped: Promise<StopReason> | undefined;
+  return {
+    component, client,
+    stop: () => (stopped ??= (async () => {
+      ac.abort();
+      const reason = await done;
+      client.close();
+      return reason;
+    })()),
+  };
 }
 
 export interface ControllerManagerTestOptions {
@@ -58,28 +76,18 @@ export async function startControllerManager(api: TestApiServer, o: ControllerMa
   const stop = new AbortController();
   const done = cm.start(stop.signal);
   await eventually('controller-manager ready', async () => cm.isReady(), 30_000, 100);
-  return {
-    component: cm, client,
-    async stop() {
-      stop.abort();
-      await done;
-      client.close();
-    },
-  };
+  return running(cm, client, stop, done);
 }
 
-export async function startScheduler(api: TestApiServer, o: { leaderElect?: boolean } = {}): Promise<RunningComponent<Scheduler>> {
+export interface SchedulerTestOptions {
+  leaderElect?: boolean;
+}
+
+export async function startScheduler(api: TestApiServer, o: SchedulerTestOptions = {}): Promise<RunningComponent<Scheduler>> {
   const client = createClientFromKubeconfig(api.kubeconfigs.scheduler, { component: 'scheduler' });
   const scheduler = buildScheduler({ client, logger: testLogger('scheduler'), leaderElect: o.leaderElect ?? true, healthPort: 0 });
   const stop = new AbortController();
   const done = scheduler.start(stop.signal);
   await eventually('scheduler leading', async () => scheduler.isLeader(), 30_000, 100);
-  return {
-    component: scheduler, client,
-    async stop() {
-      stop.abort();
-      await done;
-      client.close();
-    },
-  };
+  return running(scheduler, client, stop, done);
 }

@@ -70,6 +70,23 @@ export class Kubectl {
   }
 }
 
+/**
+ * Calls `fn` every `everyMs` until it resolves without throwing (an assertion passed) and
+ * resolves with its value; after `timeoutMs` rethrows the last failure as
+ * "<what>: not within <timeoutMs> ms: <message>" (the failure as `cause`).
+ */
+export async function untilPasses<T>(what: string, fn: () => Promise<T> | T, timeoutMs: number, everyMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+}
+
 /** Polls `fn` until it returns a truthy value or the timeout passes (then throws with the last value). */
 export async function eventually<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 1000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,12 @@
 /**
+ * Control planes for the integration tests. Without Docker (controller and scheduler tests,
+ * nodes as plain `fakeNode` objects, the kubelet's part played by a `loop`):
+ *
+ *   plane = await startControlPlane({ name: 'deploy-it', namespaces: [NS], nodes: [fakeNode('n1')],
+ *     controllerManager: { controllers: ['deployment-controller'] }, scheduler: true });
+ *   plane.loop(fakeKubeletPass, 100);
+ *   after(async () => { await plane?.stop(); });
+ *
  * One node against a real control plane, for the kubelet-level integration tests: a real
  * apiserver (etcd + apiserver in this process, support/apiserver.ts), a throwaway Docker
  * scope (tskube.cluster label + network, support/docker.ts), a temporary directory, an admin
@@ -32,16 +40,19 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pod, PodSpec } from '@tskube/api';
-import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client } from '@tskube/client';
+import { rfc3339, type Node, type Pod, type PodSpec, type Taint } from '@tskube/api';
+import { createClientFromKubeconfig, loadKubeconfig, Resources, type Client, type RestClient } from '@tskube/client';
 import type { ControllerManager } from '@tskube/controller-manager';
 import {
   buildKubelet, connectRuntime, DockerRuntime, serveRuntime,
   type KubeletDeps, type KubeletEndpoints, type KubeletSettings, type KubeletTiming, type RuntimeClient, type RuntimeServer,
 } from '@tskube/kubelet';
 import { createLogger, parseLogLevel, type Logger } from '@tskube/log';
+import type { Scheduler } from '@tskube/scheduler';
 import { startApiServer, type StartOptions, type TestApiServer } from './apiserver.js';
-import { startControllerManager, type ControllerManagerTestOptions, type RunningComponent } from './control-plane.js';
+import {
+  startControllerManager, startScheduler, type ControllerManagerTestOptions, type RunningComponent, type SchedulerTestOptions,
+} from './control-plane.js';
 import { destroyScope, makeScope, PAUSE_IMAGE, POD_IMAGE, type DockerScope } from './docker.js';
 import { eventually, Kubectl } from './kubectl.js';
 import { removeKubeletDir } from './mounts.js';
@@ -66,19 +77,82 @@ export interface ApiStackOptions {
   logger?: Logger;
 }
 
-/** An apiserver, a Docker scope, a directory and an admin client for one node the test runs itself. */
-export interface ApiStack {
+export interface ControlPlaneOptions extends ApiStackOptions {
+  /** Namespaces the admin client creates once the apiserver is up, before any component starts. */
+  namespaces?: string[];
+  /** Node objects (e.g. `fakeNode('node-a')`) created after the namespaces, before any component starts. */
+  nodes?: Node[];
+  /** Run the controller-manager in this process (started after the nodes). */
+  controllerManager?: ControllerManagerTestOptions;
+  /** Run the scheduler in this process (started after the controller-manager); `true`: default options. */
+  scheduler?: SchedulerTestOptions | true;
+}
+
+/**
+ * An apiserver with an admin client and optionally the controller-manager and the scheduler
+ * in this process, no Docker and no kubelet (startControlPlane): for controller and
+ * scheduler tests whose nodes are plain Node objects and whose "kubelet" is a `loop`.
+ */
+export interface ControlPlane {
   readonly api: TestApiServer;
+  /** system:masters client (component `name`). */
+  readonly admin: RestClient;
+  readonly log: Logger;
+  /** The pinned kubectl 1.32 with the admin kubeconfig (made on first use). */
+  readonly kubectl: Kubectl;
+  readonly controllerManager: RunningComponent<ControllerManager> | undefined;
+  readonly scheduler: RunningComponent<Scheduler> | undefined;
+  /**
+   * Runs `pass` over and over, `everyMs` after each pass ended (a rejection is ignored: the
+   * next pass retries), from now until stop(), which ends it (waiting for the pass under
+   * way) before the hooks registered earlier, e.g. the components. For fake kubelets.
+   */
+  loop(pass: () => Promise<void>, everyMs: number): void;
+  /** Registers a cleanup step; stop() runs them first, the last registered first. */
+  defer(step: () => Promise<void> | void): void;
+  /** Stops and removes everything (see the module doc for the order). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface FakeNodeOptions {
+  /** Labels besides kubernetes.io/hostname=<name>. */
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  /** Capacity and allocatable: cpu (default '4'), memory (default '8Gi'); pods is 110. */
+  cpu?: string;
+  memory?: string;
+  /** The Ready condition's status (default true). */
+  ready?: boolean;
+}
+
+/**
+ * A Node as a kubelet would register it, for tests without one: label kubernetes.io/hostname,
+ * the given taints, capacity = allocatable and a Ready condition (reason KubeletReady,
+ * heartbeat and transition now). The apiserver keeps a Node's status on create.
+ */
+export function fakeNode(name: string, o: FakeNodeOptions = {}): Node {
+  const resources = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: '110' };
+  const now = rfc3339(new Date());
+  return {
+    apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...o.labels } },
+    spec: o.taints?.length ? { taints: o.taints } : {},
+    status: {
+      capacity: resources, allocatable: resources,
+      conditions: [{
+        type: 'Ready', status: o.ready ?? true ? 'True' : 'False', reason: 'KubeletReady', message: 'kubelet is posting ready status',
+        lastHeartbeatTime: now, lastTransitionTime: now,
+      }],
+    },
+  };
+}
+
+/** An apiserver, a Docker scope, a directory and an admin client for one node the test runs itself. */
+export interface ApiStack extends ControlPlane {
   readonly scope: DockerScope;
   /** Temporary directory, removed by stop(): the runtime socket, the kubelet root, test files. */
   readonly dir: string;
   /** `<scope.cluster>-node`. */
   readonly nodeName: string;
-  /** system:masters client (component `name`). */
-  readonly admin: Client;
-  readonly log: Logger;
-  /** The pinned kubectl 1.32 with the admin kubeconfig (made on first use). */
-  readonly kubectl: Kubectl;
   /**
    * A Pod manifest in NS bound to this node by spec.nodeName (no scheduler needed):
    * terminationGracePeriodSeconds 1 and one container `main` running POD_IMAGE `sleep 3600`;
@@ -97,10 +171,6 @@ export interface ApiStack {
   waitForNodeReady(timeoutMs?: number): Promise<void>;
   /** Creates NS's `default` ServiceAccount (automountServiceAccountToken false) unless it exists: pods without a serviceaccount-controller. */
   ensureDefaultServiceAccount(): Promise<void>;
-  /** Registers a cleanup step; stop() runs them first, the last registered first. */
-  defer(step: () => Promise<void> | void): void;
-  /** Stops and removes everything (see the module doc for the order). Idempotent. */
-  stop(): Promise<void>;
 }
 
 export interface KubeletStackOptions extends ApiStackOptions {
@@ -140,15 +210,17 @@ function defaultLogger(name: string): Logger {
   return createLogger({ component: name, level: parseLogLevel(process.env.TSKUBE_LOG_LEVEL, 'warn') });
 }
 
-/** Scope, apiserver, directory and admin client; a node of its own is the caller's (e.g. a NodeProcess). */
-export async function startApiStack(o: ApiStackOptions): Promise<ApiStack> {
+/** What startControlPlane and startApiStack share; `docker` adds the scope and the directory. */
+async function launch(o: ControlPlaneOptions, docker: boolean): Promise<{ plane: ControlPlane; scope?: DockerScope; dir?: string }> {
   const log = o.logger ?? defaultLogger(o.name);
   const hooks: Array<() => Promise<void> | void> = [];
   let scope: DockerScope | undefined;
   let api: TestApiServer | undefined;
   let dir: string | undefined;
-  let admin: Client | undefined;
+  let admin: RestClient | undefined;
   let kubectl: Kubectl | undefined;
+  let cm: RunningComponent<ControllerManager> | undefined;
+  let sched: RunningComponent<Scheduler> | undefined;
   let stopped: Promise<void> | undefined;
 
   async function teardown(): Promise<void> {
@@ -168,17 +240,63 @@ export async function startApiStack(o: ApiStackOptions): Promise<ApiStack> {
   const stop = (): Promise<void> => (stopped ??= teardown());
 
   try {
-    scope = await makeScope(o.name);
-    api = await startApiServer(o.apiServer);
-    dir = mkdtempSync(join(tmpdir(), `tskube-${o.name}-`));
-    admin = createClientFromKubeconfig(api.kubeconfig, { component: o.name });
+    if (docker) scope = await makeScope(o.name);
+    const a = api = await startApiServer(o.apiServer);
+    if (docker) dir = mkdtempSync(join(tmpdir(), `tskube-${o.name}-`));
+    const c = admin = createClientFromKubeconfig(a.kubeconfig, { component: o.name });
+    for (const name of o.namespaces ?? []) await c.resource(Resources.namespaces).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const node of o.nodes ?? []) await c.resource(Resources.nodes).create(node);
+    if (o.controllerManager) {
+      const started = cm = await startControllerManager(a, o.controllerManager);
+      hooks.push(async () => { await started.stop(); });
+    }
+    if (o.scheduler) {
+      const started = sched = await startScheduler(a, o.scheduler === true ? {} : o.scheduler);
+      hooks.push(async () => { await started.stop(); });
+    }
   } catch (err) {
     await stop().catch((e: unknown) => log.error('cleanup after a failed start failed', { err: String(e) }));
     throw err;
   }
-  const a = admin;
-  const nodeName = `${scope.cluster}-node`;
   const kubeconfig = api.kubeconfig;
+  const plane: ControlPlane = {
+    api, admin, log, controllerManager: cm, scheduler: sched,
+    get kubectl() { return (kubectl ??= new Kubectl(kubeconfig, undefined, '1.32')); },
+    loop(pass, everyMs) {
+      const ac = new AbortController();
+      const running = (async () => {
+        while (!ac.signal.aborted) {
+          await pass().catch(() => undefined);
+          await new Promise((r) => setTimeout(r, everyMs));
+        }
+      })();
+      hooks.push(async () => { ac.abort(); await running; });
+    },
+    defer(step) { hooks.push(step); },
+    stop,
+  };
+  return { plane, scope, dir };
+}
+
+/**
+ * Apiserver, admin client, then `namespaces`, `nodes`, the controller-manager and the scheduler
+ * as asked (in that order). stop() runs the `defer`red hooks and loops (last first; the
+ * components are the first hooks), closes the admin client and stops the apiserver; a start
+ * failing half-way stops what was started before rethrowing. Needs the etcd binary.
+ */
+export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  return (await launch(o, false)).plane;
+}
+
+/** Scope, apiserver, directory and admin client; a node of its own is the caller's (e.g. a NodeProcess). */
+export async function startApiStack(o: ApiStackOptions): Promise<ApiStack> {
+  const { plane, scope, dir } = await launch({ name: o.name, apiServer: o.apiServer, logger: o.logger }, true);
+  if (!scope || !dir) {
+    await plane.stop();
+    throw new Error('launch with Docker made no scope or directory');
+  }
+  const { admin: a } = plane;
+  const nodeName = `${scope.cluster}-node`;
   const pods = () => a.resource(Resources.pods);
   const pod = (name: string, spec: Partial<PodSpec> = {}, labels?: Record<string, string>): Pod => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, ...(labels ? { labels } : {}) },
@@ -190,9 +308,9 @@ export async function startApiStack(o: ApiStackOptions): Promise<ApiStack> {
       const p = await getPod(name);
       return ok(p) ? p : undefined;
     }, timeoutMs, everyMs);
-  return {
-    api, scope, dir, nodeName, admin: a, log,
-    get kubectl() { return (kubectl ??= new Kubectl(kubeconfig, undefined, '1.32')); },
+  // extends `plane` in place: a spread would call its lazy `kubectl` getter
+  return Object.assign(plane, {
+    scope, dir, nodeName,
     pod,
     createPod: (name, spec, labels) => pods().create(NS, pod(name, spec, labels)),
     async createRunningPod(name, spec, opts = {}) {
@@ -212,9 +330,7 @@ export async function startApiStack(o: ApiStackOptions): Promise<ApiStack> {
         apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NS }, automountServiceAccountToken: false,
       }).catch((err: unknown) => { if (!(err instanceof Error && /already exists/.test(err.message))) throw err; });
     },
-    defer(step) { hooks.push(step); },
-    stop,
-  };
+  } satisfies Omit<ApiStack, keyof ControlPlane>);
 }
 
 /** startApiStack plus the Docker runtime over gRPC, the kubelet in this process and optionally a controller-manager. */
@@ -281,7 +397,7 @@ export async function startKubeletStack(o: KubeletStackOptions): Promise<Kubelet
     if (o.controllerManager) {
       const c = await startControllerManager(api, o.controllerManager);
       cm = c;
-      base.defer(() => c.stop());
+      base.defer(async () => { await c.stop(); });
     }
     // extends `base` in place: a spread would call its lazy `kubectl` getter
     const stack = Object.assign(base, {
