@@ -56,6 +56,19 @@ export interface ControllerContext {
   waitForCacheSync(): Promise<boolean>;
 }
 
+/** What every reconciling controller is built from (each adds its own tunables). */
+export interface ControllerOptions {
+  client: Client;
+  informers: InformerFactory;
+  logger: Logger;
+  recorder: EventRecorder;
+  /** Default: a queue of the controller's own. */
+  queue?: WorkQueue<string>;
+  metrics?: ControllerManagerMetrics;
+  /** Clock for tests; default `new Date()`. */
+  now?: () => Date;
+}
+
 export interface Controller {
   /** Upstream's controller name, e.g. "replicaset-controller"; used in TSKUBE_CONTROLLERS, logs and metrics. */
   readonly name: string;

@@ -28,12 +28,10 @@
  */
 import { isApiError, objectKey, splitKey, type CronJob, type Job, type ObjectReference } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { hasStatusCause } from '../util/errors.js';
 import { controllerOf, newControllerRef } from '../util/owners.js';
 import { finishedCondition, isJobFinished } from '../job/util.js';
@@ -47,14 +45,7 @@ type RoJob = DeepReadonly<Job>;
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const CRONJOB_GVK = { apiVersion: 'batch/v1', kind: 'CronJob' };
 
-export interface CronJobControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
+export interface CronJobControllerOptions extends ControllerOptions {
   /** Upstream --concurrent-cron-job-syncs: 5. */
   workers?: number;
 }

@@ -47,16 +47,14 @@ import {
   type ControllerRevision, type DaemonSet, type DaemonSetStatus, type Node, type Pod, type PodTemplateSpec, type Selector,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { computeHash } from '../util/hash.js';
 import {
   ControllerHistory, POD_REVISION_LABEL, sameData, sortRevisions, templatePatch, type RoRevision,
 } from '../history/history.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
 import { slowStartBatch } from '../replicaset/replicaset-controller.js';
 import { claimPods } from '../util/claim.js';
 import { aggregate, errorMessage, hasStatusCause } from '../util/errors.js';
@@ -80,14 +78,7 @@ export const BURST_REPLICAS = 250;
 const FAILED_BACKOFF_INITIAL_MS = 1000;
 const FAILED_BACKOFF_MAX_MS = 15 * 60_000;
 
-export interface DaemonSetControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
+export interface DaemonSetControllerOptions extends ControllerOptions {
   burstReplicas?: number;
   /** Parallel workers (upstream --concurrent-daemonset-syncs: 2). */
   workers?: number;

@@ -41,12 +41,10 @@ import {
   type Deployment, type DeploymentCondition, type DeploymentStatus, type Pod, type ReplicaSet, type Selector,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { aggregate, errorMessage, hasStatusCause } from '../util/errors.js';
 import { controllerOf, groupOf, newControllerRef } from '../util/owners.js';
 import { removeOwnerRefsPatch } from '../util/patches.js';
@@ -67,15 +65,7 @@ type RoPod = DeepReadonly<Pod>;
 
 const DEPLOYMENT_GVK = { apiVersion: 'apps/v1', kind: 'Deployment' };
 
-export interface DeploymentControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  /** Default: a queue named "deployment" without metrics. */
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
+export interface DeploymentControllerOptions extends ControllerOptions {
   /** Parallel workers (upstream --concurrent-deployment-syncs: 5). */
   workers?: number;
 }

@@ -42,12 +42,10 @@ import {
   isApiError, matches, objectKey, rfc3339, splitKey, type Job, type JobCondition, type Pod,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { podsToDelete } from '../replicaset/ranking.js';
 import { slowStartBatch } from '../replicaset/replicaset-controller.js';
 import { claimPods } from '../util/claim.js';
@@ -71,15 +69,8 @@ const JOB_GVK = { apiVersion: 'batch/v1', kind: 'Job' };
 const MAX_UNCOUNTED_PODS = 500;
 const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
 
-export interface JobControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  queue?: WorkQueue<string>;
+export interface JobControllerOptions extends ControllerOptions {
   orphanQueue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
   /** Parallel workers (upstream --concurrent-job-syncs: 5). */
   workers?: number;
   /** Pod events and status changes are batched this long per Job (upstream syncJobBatchPeriod: 1 s). */

@@ -30,12 +30,11 @@
  */
 import { isApiError, jsonEqual, rfc3339, splitKey, type Lease, type Node, type NodeCondition, type Pod } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type DeepWritable, type EventRecorder, type Informer,
-  type InformerFactory, type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type DeepWritable, type Informer,
+  type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { aggregate } from '../util/errors.js';
 import { podKey, updatePodCondition } from '../util/pods.js';
 import {
@@ -121,17 +120,10 @@ interface NodeHealth {
   leaseSeen: boolean;
 }
 
-export interface NodeLifecycleOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
+export interface NodeLifecycleOptions extends ControllerOptions {
   gracePeriodMs: number;
   startupGracePeriodMs: number;
-  now?: () => Date;
-  queue?: WorkQueue<string>;
   podQueue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
   /** Node workers (upstream nodeUpdateWorkerSize: 8). */
   workers?: number;
 }

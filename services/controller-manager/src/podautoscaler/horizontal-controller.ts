@@ -36,12 +36,11 @@ import {
   type LabelSelector, type Pod, type ResourceDef, type Selector,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, namespacedType, resourcePath, type Client, type DeepReadonly, type EventRecorder, type Informer,
-  type InformerFactory, type RateLimiter, type ReconcileResult,
+  Resources, WorkQueue, clone, namespacedType, resourcePath, type DeepReadonly, type Informer,
+  type RateLimiter, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { errorMessage } from '../util/errors.js';
 import { RestMetricsSource, type MetricsSource } from './metrics-source.js';
 import { ScalingHistory, type Normalized } from './normalize.js';
@@ -81,17 +80,9 @@ export class FixedIntervalRateLimiter<T> implements RateLimiter<T> {
   numRequeues(item: T): number { return this.counts.get(item) ?? 0; }
 }
 
-export interface HorizontalControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
+export interface HorizontalControllerOptions extends ControllerOptions {
   /** Default: RestMetricsSource over `client`. */
   metricsSource?: MetricsSource;
-  /** Default: a queue named "horizontalpodautoscaler" with the fixed sync-period rate limiter. */
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
   settings?: Partial<HPASettings>;
   /** Parallel workers (upstream --concurrent-horizontal-pod-autoscaler-syncs: 5). */
   workers?: number;

@@ -30,12 +30,10 @@ import {
   type Pod, type ReplicaSet, type ReplicaSetStatus,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type ApiObject, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult, type ResourceType,
+  Resources, WorkQueue, clone, type ApiObject, type DeepReadonly, type Informer, type ReconcileResult, type ResourceType,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { claimPods } from '../util/claim.js';
 import { Expectations } from '../util/expectations.js';
 import { errorMessage, hasStatusCause } from '../util/errors.js';
@@ -77,15 +75,7 @@ export const BURST_REPLICAS = 500;
 /** Upstream SlowStartInitialBatchSize. */
 const SLOW_START_INITIAL_BATCH = 1;
 
-export interface ReplicaSetControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  /** Default: a queue named "replicaset" without metrics. */
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
+export interface ReplicaSetControllerOptions extends ControllerOptions {
   burstReplicas?: number;
   /** Parallel workers (upstream --concurrent-replicaset-syncs: 5). */
   workers?: number;

@@ -51,16 +51,14 @@ import {
   type ControllerRevision, type PersistentVolumeClaim, type Pod, type PodTemplateSpec, type Selector, type StatefulSet, type StatefulSetStatus,
 } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import {
   ControllerHistory, findEqualRevisions, newControllerRevision, nextRevision, revisionsToPrune, sortRevisions,
   templateOfRevision, templatePatch, equalRevision, type RoRevision,
 } from '../history/history.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
 import { claimPods } from '../util/claim.js';
 import { aggregate, errorMessage } from '../util/errors.js';
 import { controllerOf, groupOf } from '../util/owners.js';
@@ -78,14 +76,7 @@ type RoPod = DeepReadonly<Pod>;
 /** Upstream MaxBatchSize: the most pods in flight in one Parallel batch. */
 const MAX_BATCH = 500;
 
-export interface StatefulSetControllerOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
+export interface StatefulSetControllerOptions extends ControllerOptions {
   /** Parallel workers (upstream --concurrent-statefulset-syncs: 5). */
   workers?: number;
 }

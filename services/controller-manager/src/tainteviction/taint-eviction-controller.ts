@@ -17,12 +17,9 @@
  */
 import { isApiError, rfc3339, splitKey, type Node, type Pod, type Taint } from '@tskube/api';
 import {
-  Resources, WorkQueue, clone, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory,
-  type ReconcileResult,
+  Resources, WorkQueue, clone, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
-import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 import { POD_NODE_INDEX } from '../nodelifecycle/node-lifecycle-controller.js';
 import { podKey, updatePodCondition } from '../util/pods.js';
 import { tolerates } from '../util/taints.js';
@@ -30,14 +27,7 @@ import { tolerates } from '../util/taints.js';
 type RoPod = DeepReadonly<Pod>;
 type RoTaint = DeepReadonly<Taint>;
 
-export interface TaintEvictionOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  now?: () => Date;
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
+export interface TaintEvictionOptions extends ControllerOptions {
   workers?: number;
 }
 

@@ -51,11 +51,10 @@
  */
 import { fromLabelSelector, isApiError, matches, parseQuantity, rfc3339, type PersistentVolume, type PersistentVolumeClaim } from '@tskube/api';
 import {
-  Resources, WorkQueue, type Client, type DeepReadonly, type EventRecorder, type Informer, type InformerFactory, type ReconcileResult,
+  Resources, WorkQueue, type DeepReadonly, type Informer, type ReconcileResult,
 } from '@tskube/client';
 import type { Logger } from '@tskube/log';
-import { runWorkers, type Controller } from '../controller.js';
-import type { ControllerManagerMetrics } from '../metrics.js';
+import { runWorkers, type Controller, type ControllerOptions } from '../controller.js';
 
 export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
 export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
@@ -67,14 +66,7 @@ const RESYNC_MS = 15_000;
 type RoPV = DeepReadonly<PersistentVolume>;
 type RoPVC = DeepReadonly<PersistentVolumeClaim>;
 
-export interface PersistentVolumeBinderOptions {
-  client: Client;
-  informers: InformerFactory;
-  logger: Logger;
-  recorder: EventRecorder;
-  queue?: WorkQueue<string>;
-  metrics?: ControllerManagerMetrics;
-  now?: () => Date;
+export interface PersistentVolumeBinderOptions extends ControllerOptions {
   /** Full resync period (default 15 s). */
   resyncMs?: number;
 }
