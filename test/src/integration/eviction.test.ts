@@ -20,7 +20,7 @@
  * container carries tskube.cluster=<scope> and is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -110,7 +110,9 @@ describe('node allocatable and disk-pressure eviction (Docker, kubectl 1.32)', (
       },
     });
     await pods().create(NS, mk('idle', 'exec sleep 3600', false, { memory: '32Mi', cpu: '10m' }));
-    await pods().create(NS, mk('writer', `dd if=/dev/zero of=/scratch/fill bs=1M count=${WRITE_MI} && sync && echo written; exec sleep 3600`, true));
+    // The writer waits for /scratch/go (made below, once "no pressure yet" is checked): started
+    // at once, its dd could cross the threshold before that check.
+    await pods().create(NS, mk('writer', `while [ ! -e /scratch/go ]; do sleep 0.2; done; dd if=/dev/zero of=/scratch/fill bs=1M count=${WRITE_MI} && sync && echo written; exec sleep 3600`, true));
     await eventually('both Running', async () => (await pods().get(NS, 'idle')).status?.phase === 'Running'
       && (await pods().get(NS, 'writer')).status?.phase === 'Running', 60_000, 250);
     assert.equal((await condition('DiskPressure'))?.status, 'False', 'no pressure before the write (background noise would show here)');
@@ -118,6 +120,7 @@ describe('node allocatable and disk-pressure eviction (Docker, kubectl 1.32)', (
     const uid = writer.metadata!.uid!;
     const emptyDir = join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', 'scratch');
     assert.ok(existsSync(emptyDir));
+    writeFileSync(join(emptyDir, 'go'), '');
 
     const evicted = await eventually('writer Failed', async () => {
       const p = await pods().get(NS, 'writer');

@@ -16,7 +16,9 @@
  * (tskube.cluster=<scope>) is removed in `after`.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from '@tskube/api';
@@ -147,11 +149,15 @@ describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
     }, 30_000, 200);
   });
 
-  it('sidecar order on deletion: the app finished before the sidecar got SIGTERM', async () => {
-    // Recorded by a shared emptyDir: each container appends when it gets SIGTERM.
+  it('sidecar order on deletion: the app finished before the sidecar got SIGTERM', async (t) => {
+    // Recorded in a hostPath directory of the test's (an emptyDir is torn down as soon as the
+    // containers are gone, which can be before the test reads it): each container appends when
+    // it gets SIGTERM.
+    const logDir = mkdtempSync(join(tmpdir(), 'sidecar-order-'));
+    t.after(() => rmSync(logDir, { recursive: true, force: true }));
     await apply(pod('order', {
       terminationGracePeriodSeconds: 5,
-      volumes: [{ name: 'log', emptyDir: {} }],
+      volumes: [{ name: 'log', hostPath: { path: logDir, type: 'Directory' } }],
       initContainers: [{
         name: 'proxy', image: POD_IMAGE, restartPolicy: 'Always', volumeMounts: [{ name: 'log', mountPath: '/log' }],
         command: ['sh', '-c', 'trap "echo proxy >> /log/order; exit 0" TERM; while true; do sleep 0.1; done'],
@@ -163,12 +169,9 @@ describe('pod lifecycle details (real apiserver, Docker, kubectl 1.32)', () => {
       }],
     }));
     await waitPod('order', 'Running', (x) => x.status?.phase === 'Running' && (x.status.initContainerStatuses?.[0]?.state?.running !== undefined));
-    const app = await inspect('order', 'app');
-    const logPath = app.Mounts.find((mt) => mt.Destination === '/log')?.Source;
-    assert.ok(logPath, 'the emptyDir is bind-mounted');
     await kubectl(['delete', 'pod', 'order', '--wait=false']);
     const order = await eventually('both stopped', async () => {
-      const text = await readFile(join(logPath, 'order'), 'utf8').catch(() => '');
+      const text = await readFile(join(logDir, 'order'), 'utf8').catch(() => '');
       return text.split('\n').filter(Boolean).length === 2 ? text : undefined;
     }, 30_000, 200);
     assert.deepEqual(order.split('\n').filter(Boolean), ['app', 'proxy']);
